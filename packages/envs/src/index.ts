@@ -1,0 +1,31 @@
+/**
+ * The environment registry. Each environment lives in its own folder and
+ * exports a module of this shape from `<env>/index.ts`; adding an environment
+ * means adding one entry to `modules` below.
+ */
+import type { Effect } from "effect"
+import type { DataFileError, EnvName, EnvironmentShape, InvalidInput, PolicyShape } from "@eto/core"
+
+export interface LoadOptions {
+  /** Root of the benchmark data (defaults to `Paths.dataDir()`). */
+  readonly dataDir?: string | undefined
+  /** Engine settings given as `--set name=value`. */
+  readonly settings?: Readonly<Record<string, string>> | undefined
+}
+
+export interface LoadedEnvironment extends EnvironmentShape {
+  /** The split evaluated by default. */
+  readonly defaultSplit: string
+  /** The environment's expert, which knows each task's hidden goal. */
+  expert(seed: number): PolicyShape
+}
+
+export interface EnvModule {
+  readonly name: EnvName
+  load(options?: LoadOptions): Effect.Effect<LoadedEnvironment, DataFileError | InvalidInput>
+}
+
+/** Environment modules by name, loaded lazily so one env's data is read only when used. */
+export const modules: Partial<Record<EnvName, () => Promise<EnvModule>>> = {}
+
+export const envNames = (): ReadonlyArray<EnvName> => Object.keys(modules) as Array<EnvName>
