@@ -1,0 +1,1 @@
+export * as Pairs from "./Pairs"
