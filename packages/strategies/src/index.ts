@@ -1,1 +1,2 @@
 export * as Pairs from "./Pairs"
+export * as Stats from "./Stats"
