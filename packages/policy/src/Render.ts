@@ -1,0 +1,152 @@
+/**
+ * Renders a conversation into token ids and an action mask.
+ *
+ *   <|endoftext|> <|instruction|> instruction <|end|> <|env|> first observation <|end|>
+ *   then per turn:  <|agent|> reply <|end|>  [<|env|> observation <|end|>]
+ *
+ * The action mask is 1 on the tokens of each agent reply and on its closing
+ * <|end|> (so the model learns to end its turn), 0 elsewhere: the SFT loss
+ * counts agent tokens only. A generation prompt ends with an open <|agent|>
+ * and generation stops at <|end|>.
+ *
+ * Fitting to the context (`maxTokens`), in order until the ids fit:
+ *   1. drop the oldest turns whole (the instruction and the first observation,
+ *      which states the task, are always kept; so is the newest turn);
+ *   2. shorten the instruction's text, keeping its beginning;
+ *   3. cut the sequence: training keeps its beginning, a generation prompt
+ *      keeps its end (the open <|agent|> must stay last).
+ */
+import { type Conversations, formatReply, type Turn } from "@eto/core"
+import { SPECIAL, type Tokenizer } from "./Tokenizer"
+
+export interface RenderTurn {
+  /** The agent's reply ("Thought: ...\nAction: ..."). */
+  readonly agent: string
+  /** The environment's answer, when there is one. */
+  readonly env?: string | undefined
+}
+
+export interface Dialogue {
+  readonly instruction: string
+  readonly initialObservation: string
+  readonly turns: ReadonlyArray<RenderTurn>
+}
+
+export interface Rendered {
+  readonly ids: Int32Array
+  /** 1 on agent tokens (targets of the SFT loss). */
+  readonly mask: Uint8Array
+  /** Turns dropped to fit the context. */
+  readonly droppedTurns: number
+}
+
+/** A dialogue from core turns; observations are shown as "Observation: ...". */
+export const fromTurns = (instruction: string, initialObservation: string, turns: ReadonlyArray<Turn>, keepLastObservation = false): Dialogue => ({
+  instruction,
+  initialObservation,
+  turns: turns.map((t, i) => ({
+    agent: formatReply(t.thought, t.action),
+    env: i < turns.length - 1 || keepLastObservation ? observationText(t.observation) : undefined
+  }))
+})
+
+const observationText = (o: string): string => (o.startsWith("Observation:") || o.startsWith("Invalid format") ? o : `Observation: ${o}`)
+
+/**
+ * A dialogue from FastChat messages. With the "instruction / OK / first
+ * observation" header the first human message is the instruction; without it
+ * the instruction is empty. Consecutive messages of one side are joined.
+ */
+export const fromMessages = (messages: ReadonlyArray<Conversations.Message>): Dialogue => {
+  const merged: Array<{ from: "human" | "gpt"; value: string }> = []
+  for (const m of messages) {
+    const last = merged[merged.length - 1]
+    if (last && last.from === m.from) last.value += `\n${m.value}`
+    else merged.push({ from: m.from, value: m.value })
+  }
+  let i = 0
+  let instruction = ""
+  if (merged.length >= 3 && merged[0]!.from === "human" && merged[1]!.from === "gpt" && merged[1]!.value.trim() === "OK") {
+    instruction = merged[0]!.value
+    i = 2
+  }
+  let initialObservation = ""
+  if (merged[i]?.from === "human") initialObservation = merged[i++]!.value
+  const turns: Array<RenderTurn> = []
+  for (; i < merged.length; i++) {
+    const m = merged[i]!
+    if (m.from !== "gpt") continue
+    const next = merged[i + 1]
+    turns.push({ agent: m.value, env: next?.from === "human" ? next.value : undefined })
+  }
+  return { instruction, initialObservation, turns }
+}
+
+interface Piece {
+  ids: Array<number>
+  mask: Array<number>
+}
+
+const block = (tok: Tokenizer, open: string, text: string, train: boolean): Piece => {
+  const body = tok.encode(text)
+  const ids = [tok.special(open), ...body, tok.special(SPECIAL.end)]
+  const mask = train ? [0, ...body.map(() => 1), 1] : ids.map(() => 0)
+  return { ids, mask }
+}
+
+const concat = (pieces: ReadonlyArray<Piece>): Piece => ({
+  ids: pieces.flatMap((p) => p.ids),
+  mask: pieces.flatMap((p) => p.mask)
+})
+
+const fit = (tok: Tokenizer, d: Dialogue, maxTokens: number, tail: Piece | undefined, keepEnd: boolean): Rendered => {
+  const eot: Piece = { ids: [tok.special(SPECIAL.eot)], mask: [0] }
+  let instruction = block(tok, SPECIAL.instruction, d.instruction, false)
+  const first = block(tok, SPECIAL.env, d.initialObservation, false)
+  const turns = d.turns.map((t) => {
+    const parts = [block(tok, SPECIAL.agent, t.agent, true)]
+    if (t.env !== undefined) parts.push(block(tok, SPECIAL.env, t.env, false))
+    return concat(parts)
+  })
+  const extra = tail ? tail.ids.length : 0
+  const len = () => 1 + instruction.ids.length + first.ids.length + turns.reduce((s, t) => s + t.ids.length, 0) + extra
+  let dropped = 0
+  const keepTurns = tail ? 0 : 1
+  while (len() > maxTokens && turns.length > keepTurns) {
+    turns.shift()
+    dropped++
+  }
+  if (len() > maxTokens) {
+    const over = len() - maxTokens
+    const keep = Math.max(0, instruction.ids.length - 2 - over)
+    instruction = {
+      ids: [...instruction.ids.slice(0, 1 + keep), tok.special(SPECIAL.end)],
+      mask: new Array(keep + 2).fill(0)
+    }
+  }
+  const all = concat([eot, instruction, first, ...turns, ...(tail ? [tail] : [])])
+  let ids = all.ids, mask = all.mask
+  if (ids.length > maxTokens) {
+    if (keepEnd) {
+      ids = ids.slice(ids.length - maxTokens)
+      mask = mask.slice(mask.length - maxTokens)
+    } else {
+      ids = ids.slice(0, maxTokens)
+      mask = mask.slice(0, maxTokens)
+    }
+  }
+  return { ids: Int32Array.from(ids), mask: Uint8Array.from(mask), droppedTurns: dropped }
+}
+
+/** Token ids and action mask of a whole conversation, fitted to `maxTokens`. */
+export const render = (tok: Tokenizer, d: Dialogue, maxTokens: number): Rendered => fit(tok, d, maxTokens, undefined, false)
+
+/**
+ * The prompt for the next agent turn: the history, then an open <|agent|>.
+ * `maxTokens` is the room left for the prompt (context minus the tokens to
+ * generate).
+ */
+export const renderPrompt = (tok: Tokenizer, d: Dialogue, maxTokens: number): Int32Array => {
+  const r = fit(tok, d, maxTokens, { ids: [tok.special(SPECIAL.agent)], mask: [0] }, true)
+  return r.ids
+}
