@@ -1,0 +1,44 @@
+/**
+ * Turning a `--policy` value into a policy. Every command that runs a policy
+ * goes through `resolvePolicy`; new kinds of policy (e.g. a trained
+ * checkpoint, `checkpoint:<dir>`) are added as one more case there.
+ */
+import { Effect } from "effect"
+import { InvalidInput, randomPolicy, type PolicyShape, type TrajectorySource } from "@eto/core"
+import type { LoadedEnvironment } from "@eto/envs"
+
+export interface ResolvedPolicy {
+  readonly policy: PolicyShape
+  /** Recorded in each trajectory. */
+  readonly source: TrajectorySource
+  /** Short name for summaries and file names. */
+  readonly label: string
+}
+
+export interface PolicyContext {
+  readonly env: LoadedEnvironment
+  readonly seed: number
+}
+
+/** The policy names and forms `resolvePolicy` understands, for help texts and errors. */
+export const POLICY_FORMS: ReadonlyArray<string> = ["expert", "random"]
+
+export const resolvePolicy = (spec: string, ctx: PolicyContext): Effect.Effect<ResolvedPolicy, InvalidInput> =>
+  Effect.suspend((): Effect.Effect<ResolvedPolicy, InvalidInput> => {
+    const value = spec.trim()
+    switch (value) {
+      case "expert":
+        return Effect.succeed({ policy: ctx.env.expert(ctx.seed), source: { kind: "expert" }, label: "expert" })
+      case "random":
+        return Effect.succeed({
+          policy: randomPolicy(ctx.seed),
+          source: { kind: "policy", name: "random" },
+          label: "random"
+        })
+    }
+    // Prefixed forms ("<kind>:<argument>") go here.
+    return Effect.fail(new InvalidInput({ reason: `unknown policy '${spec}' (known: ${POLICY_FORMS.join(", ")})` }))
+  })
+
+/** A policy label made safe for a file name. */
+export const fileLabel = (label: string): string => label.replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^_+|_+$/g, "") || "policy"

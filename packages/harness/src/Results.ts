@@ -1,0 +1,90 @@
+/**
+ * Writing evaluation results: trajectories (JSONL, core `Trajectory`), the
+ * summary (a one-row CSV) and, on request, the FastChat conversations used as
+ * SFT data. Every file is written atomically.
+ */
+import * as path from "node:path"
+import { stringify } from "csv-stringify/sync"
+import { Effect, Schema } from "effect"
+import { Conversations, Jsonl, Trajectory, type DataFileError, type EvaluationSummary } from "@eto/core"
+
+/** The summary as printed and written: rewards and success rates as percentages. */
+export const SummaryRow = Schema.Struct({
+  env: Schema.String,
+  split: Schema.String,
+  policy: Schema.String,
+  tasks: Schema.Number,
+  /** Mean final reward x100. */
+  avg_reward: Schema.Number,
+  /** Share of successful episodes x100. */
+  success_rate: Schema.Number,
+  mean_steps: Schema.Number,
+  seed: Schema.Number,
+  wall_seconds: Schema.Number
+})
+export type SummaryRow = typeof SummaryRow.Type
+
+export const SUMMARY_COLUMNS = [
+  "env",
+  "split",
+  "policy",
+  "tasks",
+  "avg_reward",
+  "success_rate",
+  "mean_steps",
+  "seed",
+  "wall_seconds"
+] as const satisfies ReadonlyArray<keyof SummaryRow>
+
+const round = (x: number, digits: number): number => {
+  const f = 10 ** digits
+  return Math.round(x * f) / f
+}
+
+export const summaryRow = (s: EvaluationSummary): SummaryRow => ({
+  env: s.env,
+  split: s.split,
+  policy: s.policy,
+  tasks: s.tasks,
+  avg_reward: round(s.avgReward * 100, 2),
+  success_rate: round(s.successRate * 100, 2),
+  mean_steps: round(s.meanSteps, 2),
+  seed: s.seed,
+  wall_seconds: round(s.wallSeconds, 3)
+})
+
+export const summaryCsv = (rows: ReadonlyArray<SummaryRow>): string =>
+  stringify(rows.map((r) => SUMMARY_COLUMNS.map((c) => r[c])), { header: true, columns: [...SUMMARY_COLUMNS] })
+
+export interface EvalFiles {
+  readonly trajectories: string
+  readonly summary: string
+}
+
+/** File names of one evaluation run under `dir`: `<policy>-<split>-seed<seed>.{trajectories.jsonl,summary.csv}`. */
+export const evalFiles = (dir: string, tag: string): EvalFiles => ({
+  trajectories: path.join(dir, `${tag}.trajectories.jsonl`),
+  summary: path.join(dir, `${tag}.summary.csv`)
+})
+
+export const writeEvalResults = (
+  files: EvalFiles,
+  trajectories: ReadonlyArray<Trajectory>,
+  row: SummaryRow
+): Effect.Effect<void, DataFileError> =>
+  Effect.gen(function*() {
+    yield* Jsonl.writeJsonl(Trajectory, files.trajectories, trajectories)
+    yield* Jsonl.writeFileAtomic(files.summary, summaryCsv([row]))
+  })
+
+/** Writes trajectories as ETO/FastChat SFT conversations. */
+export const writeConversations = (
+  file: string,
+  trajectories: ReadonlyArray<Trajectory>,
+  instructionPrompt: string
+): Effect.Effect<void, DataFileError> =>
+  Jsonl.writeJsonl(
+    Conversations.ConversationRecord,
+    file,
+    trajectories.map((t) => Conversations.trajectoryToConversation(t, instructionPrompt))
+  )

@@ -1,0 +1,19 @@
+/**
+ * The `eto` executable: `pnpm eto <command>` or
+ * `node --import tsx packages/harness/src/bin.ts <command>`.
+ */
+import { Effect } from "effect"
+import { NodeRuntime } from "@effect/platform-node"
+import { layerNode, runCli } from "./Main"
+
+NodeRuntime.runMain(
+  runCli(process.argv.slice(2)).pipe(
+    Effect.flatMap((code) =>
+      Effect.sync(() => {
+        process.exitCode = code
+      })
+    ),
+    Effect.provide(layerNode)
+  ),
+  { disableErrorReporting: true }
+)

@@ -1,0 +1,115 @@
+/**
+ * `eto eval`: runs a policy on a split of an environment, writes the
+ * trajectories and a one-row summary, and prints the average reward and
+ * success rate (both x100, as in the paper's tables).
+ */
+import * as path from "node:path"
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { InvalidInput, rollout, summarize } from "@eto/core"
+import { loadEnvironment } from "../Environments"
+import * as Flags from "../Flags"
+import { Io, println } from "../Io"
+import { fileLabel, POLICY_FORMS, resolvePolicy } from "../Policies"
+import { makeProgress } from "../Progress"
+import { evalFiles, summaryRow, writeConversations, writeEvalResults } from "../Results"
+
+export const evalFlags = {
+  env: Flags.env,
+  policy: Flag.String("policy").pipe(Flag.withDescription(`Policy to run (${POLICY_FORMS.join(", ")})`)),
+  split: Flag.String("split").pipe(Flag.optional, Flag.withDescription("Split to evaluate (default: the environment's)")),
+  limit: Flag.Int("limit").pipe(Flag.optional, Flag.withDescription("Evaluate only the first N tasks of the split")),
+  seed: Flags.seed,
+  batch: Flag.Int("batch").pipe(Flag.withDefault(16), Flag.withDescription("Episodes run together (one policy call per step for all)")),
+  json: Flags.json,
+  settings: Flags.settings,
+  dataDir: Flags.dataDir,
+  out: Flag.String("out").pipe(
+    Flag.optional,
+    Flag.withMetavar("dir"),
+    Flag.withDescription("Directory for the trajectories and the summary (default: results/<env>/eval)")
+  ),
+  exportConversations: Flag.String("export-conversations").pipe(
+    Flag.optional,
+    Flag.withMetavar("file"),
+    Flag.withDescription("Also write the trajectories as ETO/FastChat conversations (JSONL, SFT data)")
+  )
+}
+
+const atLeastOne = (flag: string, value: Option.Option<number>) =>
+  Option.isSome(value) && value.value < 1
+    ? Effect.fail(new InvalidInput({ reason: `--${flag} must be at least 1 (got ${value.value})` }))
+    : Effect.void
+
+export const evalCommand = Command.make("eval", evalFlags, (flags) =>
+  Effect.gen(function*() {
+    const io = yield* Io
+    yield* atLeastOne("limit", flags.limit)
+    yield* atLeastOne("batch", Option.some(flags.batch))
+    const env = yield* loadEnvironment({
+      env: flags.env,
+      dataDir: Option.getOrUndefined(flags.dataDir),
+      settings: flags.settings
+    })
+    const split = Option.getOrElse(flags.split, () => env.defaultSplit)
+    const all = yield* env.tasks(split)
+    const tasks = Option.match(flags.limit, { onNone: () => all, onSome: (n) => all.slice(0, n) })
+    const resolved = yield* resolvePolicy(flags.policy, { env, seed: flags.seed })
+
+    const progress = makeProgress(io, `eval ${env.name}/${split} ${resolved.label}`, tasks.length)
+    let rewardSum = 0
+    const started = performance.now()
+    const trajectories = yield* rollout(env, resolved.policy, tasks, {
+      batchSize: flags.batch,
+      source: resolved.source,
+      onEpisode: (done, _total, t) => {
+        rewardSum += t.reward
+        progress.update(done, `avg reward ${((rewardSum / done) * 100).toFixed(1)}`)
+      }
+    })
+    const wallSeconds = (performance.now() - started) / 1000
+    const summary = summarize(trajectories, {
+      env: env.name,
+      split,
+      policy: resolved.label,
+      seed: flags.seed,
+      wallSeconds
+    })
+    const row = summaryRow(summary)
+    progress.finish(
+      `eval ${env.name}/${split} ${resolved.label}: ${row.tasks} tasks in ${row.wall_seconds.toFixed(1)} s`
+    )
+
+    const dir = Option.getOrElse(flags.out, () => path.join("results", env.name, "eval"))
+    const files = evalFiles(dir, `${fileLabel(resolved.label)}-${fileLabel(split)}-seed${flags.seed}`)
+    yield* writeEvalResults(files, trajectories, row)
+    const conversations = Option.getOrUndefined(flags.exportConversations)
+    if (conversations !== undefined) yield* writeConversations(conversations, trajectories, env.instructionPrompt)
+
+    if (flags.json) {
+      yield* println(JSON.stringify({
+        ...row,
+        trajectories_file: files.trajectories,
+        summary_file: files.summary,
+        ...(conversations === undefined ? {} : { conversations_file: conversations })
+      }))
+    } else {
+      yield* println(`${env.name} ${split} ${resolved.label}: ${row.tasks} tasks, seed ${row.seed}`)
+      yield* println(`  average reward  ${row.avg_reward.toFixed(2)}`)
+      yield* println(`  success rate    ${row.success_rate.toFixed(2)}`)
+      yield* println(`  mean steps      ${row.mean_steps.toFixed(2)}`)
+      yield* println(`  trajectories    ${files.trajectories}`)
+      yield* println(`  summary         ${files.summary}`)
+      if (conversations !== undefined) yield* println(`  conversations   ${conversations}`)
+    }
+  })
+).pipe(
+  Command.withDescription("Run a policy on a split and report average reward and success rate (x100)"),
+  Command.withExamples([
+    { command: "eto eval --env webshop --policy expert --split test --limit 20", description: "Expert on 20 test goals" },
+    {
+      command: "eto eval --env webshop --policy expert --split train --export-conversations sft.jsonl",
+      description: "Expert trajectories as SFT data"
+    }
+  ])
+)
