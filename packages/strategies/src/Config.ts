@@ -1,0 +1,303 @@
+/**
+ * The experiment configuration: which environment, at what scale, over which
+ * seeds, with which strategies and hyper-parameters. Read from JSON files and
+ * decoded with the schema below; omitted hyper-parameters take the paper's
+ * values (Section 4.1 and tables.json `hyperparameters`) via `resolveStrategy`.
+ */
+import * as fs from "node:fs"
+import { DataFileError, EnvName, InvalidInput } from "@eto/core"
+import { Effect, Result, Schema } from "effect"
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+const PositiveNumber = Schema.Finite.check(Schema.isGreaterThan(0))
+const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+
+/** Optimiser settings every training strategy shares. */
+const trainingFields = {
+  lr: Schema.optionalKey(PositiveNumber),
+  batchSize: Schema.optionalKey(PositiveInt),
+  epochs: Schema.optionalKey(PositiveInt),
+  warmup: Schema.optionalKey(Probability)
+}
+
+/** A display name for the reports (defaults to the strategy's usual name). */
+const label = { label: Schema.optionalKey(Schema.String) }
+
+export const SftConfig = Schema.TaggedStruct("sft", { ...label, ...trainingFields })
+export const BestOfNConfig = Schema.TaggedStruct("best-of-n", {
+  ...label,
+  n: Schema.optionalKey(PositiveInt),
+  temperature: Schema.optionalKey(NonNegative)
+})
+export const RftConfig = Schema.TaggedStruct("rft", {
+  ...label,
+  ...trainingFields,
+  /** Explorations per training task used to find successes. */
+  samples: Schema.optionalKey(PositiveInt),
+  temperature: Schema.optionalKey(NonNegative)
+})
+export const PpoConfig = Schema.TaggedStruct("ppo", {
+  ...label,
+  ...trainingFields,
+  /** Exploration-update rounds. */
+  iterations: Schema.optionalKey(PositiveInt),
+  clip: Schema.optionalKey(PositiveNumber),
+  klCoef: Schema.optionalKey(NonNegative),
+  temperature: Schema.optionalKey(NonNegative)
+})
+export const EtoLevel = Schema.Literals(["trajectory", "step", "mixture"])
+export type EtoLevel = typeof EtoLevel.Type
+export const EtoConfig = Schema.TaggedStruct("eto", {
+  ...label,
+  ...trainingFields,
+  level: Schema.optionalKey(EtoLevel),
+  beta: Schema.optionalKey(PositiveNumber),
+  iterations: Schema.optionalKey(PositiveInt),
+  /** The official release's settings from the second iteration on. */
+  laterBeta: Schema.optionalKey(PositiveNumber),
+  laterLr: Schema.optionalKey(PositiveNumber),
+  /** Rounds a rejected trajectory may exceed the expert's by. */
+  truncationMargin: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  explorationTemperature: Schema.optionalKey(NonNegative)
+})
+export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
+  ...label,
+  ...trainingFields,
+  /** What is trained on the self-generated data (Table 5). */
+  method: Schema.Literals(["rft", "eto", "rft+eto"]),
+  samples: Schema.optionalKey(PositiveInt),
+  temperature: Schema.optionalKey(NonNegative),
+  beta: Schema.optionalKey(PositiveNumber)
+})
+
+export const StrategyConfig = Schema.Union([SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, SelfPlayConfig])
+export type StrategyConfig = typeof StrategyConfig.Type
+export type StrategyKind = StrategyConfig["_tag"]
+
+export const Scale = Schema.Literals(["smoke", "small", "full"])
+export type Scale = typeof Scale.Type
+
+export const ExperimentConfig = Schema.Struct({
+  name: Schema.String.check(Schema.isPattern(/^[A-Za-z0-9._-]+$/)),
+  env: EnvName,
+  scale: Scale,
+  /** Overrides of the scale's task counts. */
+  limits: Schema.optionalKey(Schema.Struct({
+    trainTasks: Schema.optionalKey(PositiveInt),
+    testTasks: Schema.optionalKey(PositiveInt)
+  })),
+  /** Splits evaluated; the environment's default split when omitted. */
+  evalSplits: Schema.optionalKey(Schema.Array(Schema.String)),
+  seeds: Schema.NonEmptyArray(Schema.Int),
+  /** Overrides of the policy model's shape (GPT-2 config fields). */
+  model: Schema.optionalKey(Schema.Struct({
+    nLayer: Schema.optionalKey(PositiveInt),
+    nEmbd: Schema.optionalKey(PositiveInt),
+    nHead: Schema.optionalKey(PositiveInt),
+    nPositions: Schema.optionalKey(PositiveInt),
+    vocabSize: Schema.optionalKey(PositiveInt)
+  })),
+  engine: Schema.optionalKey(Schema.Literals(["cpu", "tfjs"])),
+  strategies: Schema.NonEmptyArray(StrategyConfig)
+})
+export type ExperimentConfig = typeof ExperimentConfig.Type
+
+/** Task counts per scale; `undefined` means every task of the split. */
+export const SCALES: Record<Scale, { readonly trainTasks: number | undefined; readonly testTasks: number | undefined }> = {
+  smoke: { trainTasks: 16, testTasks: 16 },
+  small: { trainTasks: 200, testTasks: 50 },
+  full: { trainTasks: undefined, testTasks: undefined }
+}
+
+export const scaleLimits = (c: ExperimentConfig): { trainTasks: number | undefined; testTasks: number | undefined } => ({
+  trainTasks: c.limits?.trainTasks ?? SCALES[c.scale].trainTasks,
+  testTasks: c.limits?.testTasks ?? SCALES[c.scale].testTasks
+})
+
+/** One-line description of a schema failure. */
+export const describeSchemaError = (e: Schema.SchemaError): string => e.message.split("\n").map((l) => l.trim()).join(" ")
+
+/** Decodes a configuration from JSON text; errors name `source`. */
+export const decodeConfig = (text: string, source: string): Result.Result<ExperimentConfig, DataFileError> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    return Result.fail(new DataFileError({ path: source, reason: `invalid JSON: ${(e as Error).message}` }))
+  }
+  const decoded = Schema.decodeUnknownResult(ExperimentConfig)(json, { errors: "all" })
+  return Result.isFailure(decoded)
+    ? Result.fail(new DataFileError({ path: source, reason: `bad experiment config: ${describeSchemaError(decoded.failure)}` }))
+    : Result.succeed(decoded.success)
+}
+
+export const loadConfig = (file: string): Effect.Effect<ExperimentConfig, DataFileError> =>
+  Effect.flatMap(
+    Effect.try({
+      try: () => fs.readFileSync(file, "utf8"),
+      catch: (e) =>
+        new DataFileError({
+          path: file,
+          reason: (e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read: ${String(e)}`
+        })
+    }),
+    (text) => Effect.fromResult(decodeConfig(text, file))
+  )
+
+/** Command-line overrides of a loaded configuration. */
+export const withOverrides = (
+  c: ExperimentConfig,
+  o: { readonly seeds?: ReadonlyArray<number> | undefined; readonly scale?: Scale | undefined }
+): Result.Result<ExperimentConfig, InvalidInput> => {
+  if (o.seeds !== undefined) {
+    if (o.seeds.length === 0) return Result.fail(new InvalidInput({ reason: "--seeds: give at least one seed" }))
+    const bad = o.seeds.find((s) => !Number.isInteger(s))
+    if (bad !== undefined) return Result.fail(new InvalidInput({ reason: `--seeds: ${bad} is not an integer` }))
+  }
+  return Result.succeed({
+    ...c,
+    ...(o.seeds !== undefined ? { seeds: [o.seeds[0]!, ...o.seeds.slice(1)] as const } : {}),
+    ...(o.scale !== undefined ? { scale: o.scale } : {})
+  })
+}
+
+// ---------------------------------------------------------------------------
+// Paper defaults
+
+export interface ResolvedTraining {
+  readonly lr: number
+  readonly batchSize: number
+  readonly epochs: number
+  readonly warmup: number
+}
+
+export type ResolvedStrategy =
+  | { readonly _tag: "sft"; readonly label: string; readonly training: ResolvedTraining }
+  | { readonly _tag: "best-of-n"; readonly label: string; readonly n: number; readonly temperature: number }
+  | {
+    readonly _tag: "rft"
+    readonly label: string
+    readonly training: ResolvedTraining
+    readonly samples: number
+    readonly temperature: number
+  }
+  | {
+    readonly _tag: "ppo"
+    readonly label: string
+    readonly training: ResolvedTraining
+    readonly iterations: number
+    readonly clip: number
+    readonly klCoef: number
+    readonly temperature: number
+  }
+  | {
+    readonly _tag: "eto"
+    readonly label: string
+    readonly training: ResolvedTraining
+    readonly level: EtoLevel
+    readonly beta: number
+    readonly iterations: number
+    readonly laterBeta: number
+    readonly laterLr: number
+    readonly truncationMargin: number
+    readonly explorationTemperature: number
+  }
+  | {
+    readonly _tag: "self-play"
+    readonly label: string
+    readonly training: ResolvedTraining
+    readonly method: "rft" | "eto" | "rft+eto"
+    readonly samples: number
+    readonly temperature: number
+    readonly beta: number
+  }
+
+/** SFT: batch 64, lr 1e-5, 3% warm-up, cosine, 3 epochs (Section 4.1). */
+export const SFT_DEFAULTS: ResolvedTraining = { lr: 1e-5, batchSize: 64, epochs: 3, warmup: 0.03 }
+/** ETO training phase: batch 32, lr 1e-6, 3 epochs (Section 4.1). */
+export const ETO_DEFAULTS: ResolvedTraining = { lr: 1e-6, batchSize: 32, epochs: 3, warmup: 0 }
+/** DPO beta: 0.1 on WebShop and ScienceWorld, 0.5 on ALFWorld (Section 4.1). */
+export const ETO_BETA: Record<EnvName, number> = { webshop: 0.1, sciworld: 0.1, alfworld: 0.5 }
+/** ETO iterations: 2 on WebShop and ScienceWorld, 1 on ALFWorld (Section 4.1). */
+export const ETO_ITERATIONS: Record<EnvName, number> = { webshop: 2, sciworld: 2, alfworld: 1 }
+
+const training = (
+  s: { lr?: number; batchSize?: number; epochs?: number; warmup?: number },
+  d: ResolvedTraining
+): ResolvedTraining => ({
+  lr: s.lr ?? d.lr,
+  batchSize: s.batchSize ?? d.batchSize,
+  epochs: s.epochs ?? d.epochs,
+  warmup: s.warmup ?? d.warmup
+})
+
+/** The strategy with every omitted hyper-parameter set to the paper's value for `env`. */
+export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrategy => {
+  switch (s._tag) {
+    case "sft":
+      return { _tag: "sft", label: s.label ?? "SFT", training: training(s, SFT_DEFAULTS) }
+    case "best-of-n":
+      // Best-of-N is the one method not decoded greedily (Section 4.1); N = 10.
+      return { _tag: "best-of-n", label: s.label ?? "Best-of-N", n: s.n ?? 10, temperature: s.temperature ?? 1 }
+    case "rft":
+      return {
+        _tag: "rft",
+        label: s.label ?? "RFT",
+        training: training(s, SFT_DEFAULTS),
+        samples: s.samples ?? 1,
+        temperature: s.temperature ?? 0
+      }
+    case "ppo":
+      return {
+        _tag: "ppo",
+        label: s.label ?? "PPO",
+        training: training(s, ETO_DEFAULTS),
+        iterations: s.iterations ?? 1,
+        clip: s.clip ?? 0.2,
+        klCoef: s.klCoef ?? 0.1,
+        temperature: s.temperature ?? 1
+      }
+    case "eto": {
+      const level = s.level ?? "trajectory"
+      return {
+        _tag: "eto",
+        label: s.label ?? (level === "trajectory" ? "ETO" : `ETO (${level})`),
+        training: training(s, ETO_DEFAULTS),
+        level,
+        beta: s.beta ?? ETO_BETA[env],
+        iterations: s.iterations ?? ETO_ITERATIONS[env],
+        // Official release: from the second iteration, beta 0.5 and lr 5e-7.
+        laterBeta: s.laterBeta ?? 0.5,
+        laterLr: s.laterLr ?? 5e-7,
+        truncationMargin: s.truncationMargin ?? 5,
+        // Exploration is greedy, once per training instance (Section 4.1).
+        explorationTemperature: s.explorationTemperature ?? 0
+      }
+    }
+    case "self-play":
+      return {
+        _tag: "self-play",
+        label: s.label ?? `Self-play ${s.method.toUpperCase()}`,
+        training: training(s, s.method === "rft" ? SFT_DEFAULTS : ETO_DEFAULTS),
+        method: s.method,
+        samples: s.samples ?? 4,
+        // Self-play explores at temperature 1.0 (Section 4.5).
+        temperature: s.temperature ?? 1,
+        beta: s.beta ?? ETO_BETA[env]
+      }
+  }
+}
+
+/** Labels must be unique: they key the rows of every report. */
+export const checkLabels = (c: ExperimentConfig): Result.Result<ReadonlyArray<ResolvedStrategy>, InvalidInput> => {
+  const resolved = c.strategies.map((s) => resolveStrategy(s, c.env))
+  const seen = new Set<string>()
+  for (const r of resolved) {
+    if (seen.has(r.label)) {
+      return Result.fail(new InvalidInput({ reason: `two strategies are labelled '${r.label}'; give one a distinct "label"` }))
+    }
+    seen.add(r.label)
+  }
+  return Result.succeed(resolved)
+}
