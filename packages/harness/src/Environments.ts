@@ -54,8 +54,8 @@ export const loadEnvironment = (
   request: EnvironmentRequest
 ): Effect.Effect<LoadedEnvironment, InvalidInput | DataFileError> =>
   Effect.gen(function*() {
-    const name = yield* resolveEnvName(request.env)
     const settings = yield* parseSettings(request.settings ?? [])
+    const name = yield* resolveEnvName(request.env)
     const key = JSON.stringify([name, request.dataDir ?? null, Object.entries(settings).sort()])
     const cached = cache.get(key)
     if (cached !== undefined) return cached

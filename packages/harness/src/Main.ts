@@ -8,7 +8,7 @@
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { CliError, CliOutput, Command } from "effect/cli"
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { rootCommand, VERSION } from "./Cli"
 import { describeCliError, describeFailure } from "./Errors"
 import { Io, type IoShape } from "./Io"

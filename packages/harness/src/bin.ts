@@ -3,7 +3,7 @@
  * `node --import tsx packages/harness/src/bin.ts <command>`.
  */
 import { Effect } from "effect"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { layerNode, runCli } from "./Main"
 
 NodeRuntime.runMain(
