@@ -1,0 +1,57 @@
+import { describe, expect, it } from "@effect/vitest"
+import { fromMessages, render, renderPrompt } from "../src/Render"
+import { SPECIAL, train } from "../src/Tokenizer"
+
+const messages = [
+  { from: "human" as const, value: "You are a shopping agent. Reply with Thought and Action." },
+  { from: "gpt" as const, value: "OK" },
+  { from: "human" as const, value: "Instruction: buy red shoes under 40 dollars" },
+  { from: "gpt" as const, value: "Thought: search first.\nAction: search[red shoes]" },
+  { from: "human" as const, value: "Observation: B01 red shoes $30" },
+  { from: "gpt" as const, value: "Thought: pick it.\nAction: click[B01]" },
+  { from: "human" as const, value: "Observation: item page" },
+  { from: "gpt" as const, value: "Thought: buy.\nAction: click[Buy Now]" }
+]
+const tok = train(messages.map((m) => m.value), { vocabSize: 400 })
+
+describe("conversation renderer", () => {
+  const d = fromMessages(messages)
+  it("reads the FastChat header and turns", () => {
+    expect(d.instruction).toMatch(/shopping agent/)
+    expect(d.initialObservation).toMatch(/red shoes under 40/)
+    expect(d.turns).toHaveLength(3)
+    expect(d.turns[2]!.env).toBeUndefined()
+  })
+
+  it("masks exactly the agent replies and their closing token", () => {
+    const r = render(tok, d, 1000)
+    const agentText = tok.decode(Array.from(r.ids).filter((_, i) => r.mask[i] === 1))
+    expect(agentText).toBe(d.turns.map((t) => t.agent + SPECIAL.end).join(""))
+    expect(tok.decode(r.ids)).toBe(
+      `${SPECIAL.eot}${SPECIAL.instruction}${d.instruction}${SPECIAL.end}${SPECIAL.env}${d.initialObservation}${SPECIAL.end}` +
+        d.turns.map((t) => `${SPECIAL.agent}${t.agent}${SPECIAL.end}${t.env === undefined ? "" : `${SPECIAL.env}${t.env}${SPECIAL.end}`}`).join("")
+    )
+    expect(r.droppedTurns).toBe(0)
+  })
+
+  it("fits long histories by dropping the oldest turns whole", () => {
+    const full = render(tok, d, 1000)
+    const lastTurn = render(tok, { ...d, turns: d.turns.slice(2) }, 1000)
+    const r = render(tok, d, lastTurn.ids.length + 2)
+    expect(r.droppedTurns).toBe(2)
+    expect(Array.from(r.ids)).toEqual(Array.from(lastTurn.ids))
+    expect(full.ids.length).toBeGreaterThan(r.ids.length)
+    // The instruction is shortened only when the newest turn alone does not fit.
+    const tight = render(tok, d, lastTurn.ids.length - 3)
+    expect(tight.ids.length).toBe(lastTurn.ids.length - 3)
+    expect(tok.decode(tight.ids)).toContain(d.initialObservation)
+  })
+
+  it("ends a generation prompt with an open agent turn", () => {
+    const prompt = renderPrompt(tok, { ...d, turns: d.turns.slice(0, 2).map((t) => ({ ...t })) }, 1000)
+    expect(prompt[prompt.length - 1]).toBe(tok.special(SPECIAL.agent))
+    const short = renderPrompt(tok, d, 40)
+    expect(short.length).toBeLessThanOrEqual(40)
+    expect(short[short.length - 1]).toBe(tok.special(SPECIAL.agent))
+  })
+})
