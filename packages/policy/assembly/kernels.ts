@@ -1,0 +1,729 @@
+// GPT-2 compute kernels for the `cpu` engine, compiled to WebAssembly SIMD.
+//
+// Every kernel works on fp32 buffers in one shared linear memory (byte
+// offsets), and takes `tid, nth` last: the calling thread's index and the
+// thread count. Each kernel splits its work so that every output element is
+// written by exactly one thread, and computes it with the same sequence of
+// operations whatever the split: results are bit-identical for any thread
+// count. Forward and backward of each layer sit next to each other.
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** Work split: [start, end) of `total` items for thread `tid`, in multiples of `align`. */
+@inline function lo(total: i32, align: i32, tid: i32, nth: i32): i32 {
+  const units = (total + align - 1) / align
+  const per = (units + nth - 1) / nth
+  return min(total, tid * per * align)
+}
+@inline function hi(total: i32, align: i32, tid: i32, nth: i32): i32 {
+  const units = (total + align - 1) / align
+  const per = (units + nth - 1) / nth
+  return min(total, (tid + 1) * per * align)
+}
+
+@inline function at(base: usize, index: i32): usize {
+  return base + ((<usize>index) << 2)
+}
+
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3))
+}
+
+// exp(x) on 4 lanes: x = n ln2 + r, |r| <= ln2/2, e^r by its Taylor series to
+// r^7 (relative error ~1e-7), 2^n put straight into the exponent bits.
+@inline function vexp(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0))
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)))
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)))
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)))
+  let p = f32x4.splat(1.98412698e-4)
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.38888889e-3))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.33333333e-3))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.16666667e-2))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.66666667e-1))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0))
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0))
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23)
+  return f32x4.mul(p, scale)
+}
+
+/** The same exp for one value (lane 0 of the vector path, so both agree bit for bit). */
+@inline function sexp(x: f32): f32 {
+  return f32x4.extract_lane(vexp(f32x4.splat(x)), 0)
+}
+
+// ---------------------------------------------------------------------------
+// Matrix products (row-major, leading dimensions in elements). Every output
+// element is accumulated as c = c + a*b in increasing k (NN, TN), or as four
+// lane-wise partial sums over k combined by `hsum` plus a scalar tail (NT),
+// in every block shape, so blocking never changes results.
+
+const KB: i32 = 256 // k-block (keeps a B panel in L2)
+const NB: i32 = 256 // column block
+
+// C[4, 8] += A[4, K] @ B[K, 8]  (A row stride sa bytes, k stride ka bytes)
+@inline function micro4x8(A: usize, sa: usize, ka: usize, B: usize, sb: usize, C: usize, sc: usize, K: i32): void {
+  let c00 = v128.load(C), c01 = v128.load(C, 16)
+  let c10 = v128.load(C + sc), c11 = v128.load(C + sc, 16)
+  let c20 = v128.load(C + 2 * sc), c21 = v128.load(C + 2 * sc, 16)
+  let c30 = v128.load(C + 3 * sc), c31 = v128.load(C + 3 * sc, 16)
+  let a = A
+  let b = B
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(b)
+    const b1 = v128.load(b, 16)
+    let av = v128.load32_splat(a)
+    c00 = f32x4.add(c00, f32x4.mul(av, b0))
+    c01 = f32x4.add(c01, f32x4.mul(av, b1))
+    av = v128.load32_splat(a + sa)
+    c10 = f32x4.add(c10, f32x4.mul(av, b0))
+    c11 = f32x4.add(c11, f32x4.mul(av, b1))
+    av = v128.load32_splat(a + 2 * sa)
+    c20 = f32x4.add(c20, f32x4.mul(av, b0))
+    c21 = f32x4.add(c21, f32x4.mul(av, b1))
+    av = v128.load32_splat(a + 3 * sa)
+    c30 = f32x4.add(c30, f32x4.mul(av, b0))
+    c31 = f32x4.add(c31, f32x4.mul(av, b1))
+    a += ka
+    b += sb
+  }
+  v128.store(C, c00); v128.store(C, c01, 16)
+  v128.store(C + sc, c10); v128.store(C + sc, c11, 16)
+  v128.store(C + 2 * sc, c20); v128.store(C + 2 * sc, c21, 16)
+  v128.store(C + 3 * sc, c30); v128.store(C + 3 * sc, c31, 16)
+}
+
+// C[1, 8] += A[1, K] @ B[K, 8]
+@inline function micro1x8(A: usize, ka: usize, B: usize, sb: usize, C: usize, K: i32): void {
+  let c0 = v128.load(C), c1 = v128.load(C, 16)
+  let a = A
+  let b = B
+  for (let k = 0; k < K; k++) {
+    const av = v128.load32_splat(a)
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(b)))
+    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(b, 16)))
+    a += ka
+    b += sb
+  }
+  v128.store(C, c0); v128.store(C, c1, 16)
+}
+
+// One element: c += sum_k a[k*ka] * b[k*sb]
+@inline function micro1x1(A: usize, ka: usize, B: usize, sb: usize, C: usize, K: i32): void {
+  let c = load<f32>(C)
+  let a = A
+  let b = B
+  for (let k = 0; k < K; k++) {
+    c = c + load<f32>(a) * load<f32>(b)
+    a += ka
+    b += sb
+  }
+  store<f32>(C, c)
+}
+
+function zeroRows(C: usize, ldc: i32, M: i32, N: i32): void {
+  for (let i = 0; i < M; i++) memory.fill(at(C, i * ldc), 0, (<usize>N) << 2)
+}
+
+// Shared body of NN and TN: element (i, k) of A at A + i*sa + k*ka bytes.
+function mmGeneric(A: usize, sa: usize, ka: usize, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
+  if (!acc) zeroRows(C, ldc, M, N)
+  const sb = (<usize>ldb) << 2
+  const sc = (<usize>ldc) << 2
+  for (let j0 = 0; j0 < N; j0 += NB) {
+    const j1 = min(N, j0 + NB)
+    for (let k0 = 0; k0 < K; k0 += KB) {
+      const kn = min(K, k0 + KB) - k0
+      const Ak = A + (<usize>k0) * ka
+      const Bk = B + (<usize>k0) * sb
+      let i = 0
+      for (; i + 4 <= M; i += 4) {
+        const Ai = Ak + (<usize>i) * sa
+        const Ci = C + (<usize>i) * sc
+        let j = j0
+        for (; j + 8 <= j1; j += 8) micro4x8(Ai, sa, ka, at(Bk, j), sb, at(Ci, j), sc, kn)
+        for (; j < j1; j++) {
+          for (let r = 0; r < 4; r++) micro1x1(Ai + (<usize>r) * sa, ka, at(Bk, j), sb, at(Ci + (<usize>r) * sc, j), kn)
+        }
+      }
+      for (; i < M; i++) {
+        const Ai = Ak + (<usize>i) * sa
+        const Ci = C + (<usize>i) * sc
+        let j = j0
+        for (; j + 8 <= j1; j += 8) micro1x8(Ai, ka, at(Bk, j), sb, at(Ci, j), kn)
+        for (; j < j1; j++) micro1x1(Ai, ka, at(Bk, j), sb, at(Ci, j), kn)
+      }
+    }
+  }
+}
+
+/** C[M,N] (+)= A[M,K] @ B[K,N] */
+function mmNN(A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
+  mmGeneric(A, (<usize>lda) << 2, 4, B, ldb, C, ldc, M, N, K, acc)
+}
+
+/** C[M,N] (+)= A^T @ B with A stored [K, M] */
+function mmTN(A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
+  mmGeneric(A, 4, (<usize>lda) << 2, B, ldb, C, ldc, M, N, K, acc)
+}
+
+// NT: dot products along contiguous k. The 4x2 block keeps 8 accumulators.
+@inline function dotTail(a: usize, b: usize, K4: i32, K: i32, v: f32): f32 {
+  for (let k = K4; k < K; k++) v = v + load<f32>(at(a, k)) * load<f32>(at(b, k))
+  return v
+}
+
+@inline function putNT(C: usize, v: f32, acc: bool): void {
+  store<f32>(C, acc ? load<f32>(C) + v : v)
+}
+
+function nt1x1(a: usize, b: usize, K: i32, C: usize, acc: bool): void {
+  const K4 = K & ~3
+  let s = f32x4.splat(0)
+  for (let k = 0; k < K4; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(at(a, k)), v128.load(at(b, k))))
+  putNT(C, dotTail(a, b, K4, K, hsum(s)), acc)
+}
+
+/** C[M,N] (+)= A[M,K] @ B[N,K]^T */
+function mmNT(A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
+  const K4 = K & ~3
+  const sa = (<usize>lda) << 2
+  const sb = (<usize>ldb) << 2
+  const sc = (<usize>ldc) << 2
+  const JB: i32 = 128
+  for (let j0 = 0; j0 < N; j0 += JB) {
+    const j1 = min(N, j0 + JB)
+    let i = 0
+    for (; i + 4 <= M; i += 4) {
+      const a0 = A + (<usize>i) * sa
+      const a1 = a0 + sa, a2 = a0 + 2 * sa, a3 = a0 + 3 * sa
+      const Ci = C + (<usize>i) * sc
+      let j = j0
+      for (; j + 2 <= j1; j += 2) {
+        const b0 = B + (<usize>j) * sb
+        const b1 = b0 + sb
+        let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0)
+        let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0)
+        for (let k = 0; k < K4; k += 4) {
+          const o = (<usize>k) << 2
+          const x0 = v128.load(b0 + o), x1 = v128.load(b1 + o)
+          let y = v128.load(a0 + o)
+          s00 = f32x4.add(s00, f32x4.mul(y, x0)); s01 = f32x4.add(s01, f32x4.mul(y, x1))
+          y = v128.load(a1 + o)
+          s10 = f32x4.add(s10, f32x4.mul(y, x0)); s11 = f32x4.add(s11, f32x4.mul(y, x1))
+          y = v128.load(a2 + o)
+          s20 = f32x4.add(s20, f32x4.mul(y, x0)); s21 = f32x4.add(s21, f32x4.mul(y, x1))
+          y = v128.load(a3 + o)
+          s30 = f32x4.add(s30, f32x4.mul(y, x0)); s31 = f32x4.add(s31, f32x4.mul(y, x1))
+        }
+        putNT(at(Ci, j), dotTail(a0, b0, K4, K, hsum(s00)), acc)
+        putNT(at(Ci, j + 1), dotTail(a0, b1, K4, K, hsum(s01)), acc)
+        putNT(at(Ci + sc, j), dotTail(a1, b0, K4, K, hsum(s10)), acc)
+        putNT(at(Ci + sc, j + 1), dotTail(a1, b1, K4, K, hsum(s11)), acc)
+        putNT(at(Ci + 2 * sc, j), dotTail(a2, b0, K4, K, hsum(s20)), acc)
+        putNT(at(Ci + 2 * sc, j + 1), dotTail(a2, b1, K4, K, hsum(s21)), acc)
+        putNT(at(Ci + 3 * sc, j), dotTail(a3, b0, K4, K, hsum(s30)), acc)
+        putNT(at(Ci + 3 * sc, j + 1), dotTail(a3, b1, K4, K, hsum(s31)), acc)
+      }
+      for (; j < j1; j++) {
+        const b0 = B + (<usize>j) * sb
+        for (let r = 0; r < 4; r++) nt1x1(a0 + (<usize>r) * sa, b0, K, at(Ci + (<usize>r) * sc, j), acc)
+      }
+    }
+    for (; i < M; i++) {
+      for (let j = j0; j < j1; j++) nt1x1(A + (<usize>i) * sa, B + (<usize>j) * sb, K, at(C + (<usize>i) * sc, j), acc)
+    }
+  }
+}
+
+// Exported, split over the rows of C (in blocks of 4).
+export function mm_nn(A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: i32, tid: i32, nth: i32): void {
+  const i0 = lo(M, 4, tid, nth), i1 = hi(M, 4, tid, nth)
+  if (i1 > i0) mmNN(at(A, i0 * lda), lda, B, ldb, at(C, i0 * ldc), ldc, i1 - i0, N, K, acc != 0)
+}
+export function mm_nt(A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: i32, tid: i32, nth: i32): void {
+  const i0 = lo(M, 4, tid, nth), i1 = hi(M, 4, tid, nth)
+  if (i1 > i0) mmNT(at(A, i0 * lda), lda, B, ldb, at(C, i0 * ldc), ldc, i1 - i0, N, K, acc != 0)
+}
+export function mm_tn(A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: i32, tid: i32, nth: i32): void {
+  const i0 = lo(M, 4, tid, nth), i1 = hi(M, 4, tid, nth)
+  if (i1 > i0) mmTN(at(A, i0), lda, B, ldb, at(C, i0 * ldc), ldc, i1 - i0, N, K, acc != 0)
+}
+
+// ---------------------------------------------------------------------------
+// Linear layer (Conv1D, weight [IC, OC]): out = inp @ W + bias (+ res)
+
+/** out[N, OC] = (res or 0) + bias; the product is then added by mm_nn with acc. */
+export function bias_init(out: usize, bias: usize, res: usize, N: i32, OC: i32, tid: i32, nth: i32): void {
+  const i0 = lo(N, 4, tid, nth), i1 = hi(N, 4, tid, nth)
+  for (let i = i0; i < i1; i++) {
+    const o = at(out, i * OC)
+    if (res != 0) memory.copy(o, at(res, i * OC), (<usize>OC) << 2)
+    else memory.fill(o, 0, (<usize>OC) << 2)
+    if (bias != 0) {
+      let j = 0
+      for (; j + 4 <= OC; j += 4) v128.store(at(o, j), f32x4.add(v128.load(at(o, j)), v128.load(at(bias, j))))
+      for (; j < OC; j++) store<f32>(at(o, j), load<f32>(at(o, j)) + load<f32>(at(bias, j)))
+    }
+  }
+}
+
+/** dbias[OC] += column sums of dout[N, OC]; split over columns. */
+export function colsum_acc(dbias: usize, dout: usize, N: i32, OC: i32, tid: i32, nth: i32): void {
+  const j0 = lo(OC, 4, tid, nth), j1 = hi(OC, 4, tid, nth)
+  let j = j0
+  for (; j + 4 <= j1; j += 4) {
+    let s = v128.load(at(dbias, j))
+    for (let i = 0; i < N; i++) s = f32x4.add(s, v128.load(at(dout, i * OC + j)))
+    v128.store(at(dbias, j), s)
+  }
+  for (; j < j1; j++) {
+    let s = load<f32>(at(dbias, j))
+    for (let i = 0; i < N; i++) s = s + load<f32>(at(dout, i * OC + j))
+    store<f32>(at(dbias, j), s)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Embeddings: x[b, t] = wte[token] + wpe[t]
+
+export function encoder_forward(out: usize, tokens: usize, wte: usize, wpe: usize, N: i32, T: i32, C: i32, tid: i32, nth: i32): void {
+  const i0 = lo(N, 1, tid, nth), i1 = hi(N, 1, tid, nth)
+  for (let i = i0; i < i1; i++) {
+    const tok = load<i32>(at(tokens, i))
+    const e = at(wte, tok * C), p = at(wpe, (i % T) * C), o = at(out, i * C)
+    let c = 0
+    for (; c + 4 <= C; c += 4) v128.store(at(o, c), f32x4.add(v128.load(at(e, c)), v128.load(at(p, c))))
+    for (; c < C; c++) store<f32>(at(o, c), load<f32>(at(e, c)) + load<f32>(at(p, c)))
+  }
+}
+
+/** dwte[token] += dx, dwpe[t] += dx; split over channels so no two threads touch one element. */
+export function encoder_backward(dwte: usize, dwpe: usize, dout: usize, tokens: usize, N: i32, T: i32, C: i32, tid: i32, nth: i32): void {
+  const c0 = lo(C, 4, tid, nth), c1 = hi(C, 4, tid, nth)
+  for (let i = 0; i < N; i++) {
+    const tok = load<i32>(at(tokens, i))
+    const e = at(dwte, tok * C), p = at(dwpe, (i % T) * C), d = at(dout, i * C)
+    for (let c = c0; c < c1; c++) {
+      const g = load<f32>(at(d, c))
+      store<f32>(at(e, c), load<f32>(at(e, c)) + g)
+      store<f32>(at(p, c), load<f32>(at(p, c)) + g)
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// LayerNorm: out = (x - mean) * rstd * w + b
+
+export function layernorm_forward(out: usize, mean: usize, rstd: usize, inp: usize, w: usize, b: usize, N: i32, C: i32, eps: f32, tid: i32, nth: i32): void {
+  const i0 = lo(N, 1, tid, nth), i1 = hi(N, 1, tid, nth)
+  const C4 = C & ~3
+  for (let i = i0; i < i1; i++) {
+    const x = at(inp, i * C), o = at(out, i * C)
+    let s = f32x4.splat(0)
+    for (let c = 0; c < C4; c += 4) s = f32x4.add(s, v128.load(at(x, c)))
+    let sum = hsum(s)
+    for (let c = C4; c < C; c++) sum += load<f32>(at(x, c))
+    const m = sum / <f32>C
+    const mv = f32x4.splat(m)
+    s = f32x4.splat(0)
+    for (let c = 0; c < C4; c += 4) {
+      const d = f32x4.sub(v128.load(at(x, c)), mv)
+      s = f32x4.add(s, f32x4.mul(d, d))
+    }
+    let ss = hsum(s)
+    for (let c = C4; c < C; c++) {
+      const d = load<f32>(at(x, c)) - m
+      ss += d * d
+    }
+    const r = <f32>1.0 / Mathf.sqrt(ss / <f32>C + eps)
+    const rv = f32x4.splat(r)
+    for (let c = 0; c < C4; c += 4) {
+      const n = f32x4.mul(f32x4.sub(v128.load(at(x, c)), mv), rv)
+      v128.store(at(o, c), f32x4.add(f32x4.mul(n, v128.load(at(w, c))), v128.load(at(b, c))))
+    }
+    for (let c = C4; c < C; c++) store<f32>(at(o, c), (load<f32>(at(x, c)) - m) * r * load<f32>(at(w, c)) + load<f32>(at(b, c)))
+    store<f32>(at(mean, i), m)
+    store<f32>(at(rstd, i), r)
+  }
+}
+
+/** dinp += d(LayerNorm)/dinp . dout  (rows split) */
+export function layernorm_backward_input(dinp: usize, dout: usize, inp: usize, mean: usize, rstd: usize, w: usize, N: i32, C: i32, tid: i32, nth: i32): void {
+  const i0 = lo(N, 1, tid, nth), i1 = hi(N, 1, tid, nth)
+  const C4 = C & ~3
+  for (let i = i0; i < i1; i++) {
+    const x = at(inp, i * C), d = at(dout, i * C), g = at(dinp, i * C)
+    const m = load<f32>(at(mean, i)), r = load<f32>(at(rstd, i))
+    const mv = f32x4.splat(m), rv = f32x4.splat(r)
+    let s1 = f32x4.splat(0), s2 = f32x4.splat(0)
+    for (let c = 0; c < C4; c += 4) {
+      const n = f32x4.mul(f32x4.sub(v128.load(at(x, c)), mv), rv)
+      const dn = f32x4.mul(v128.load(at(d, c)), v128.load(at(w, c)))
+      s1 = f32x4.add(s1, dn)
+      s2 = f32x4.add(s2, f32x4.mul(dn, n))
+    }
+    let a1 = hsum(s1), a2 = hsum(s2)
+    for (let c = C4; c < C; c++) {
+      const n = (load<f32>(at(x, c)) - m) * r
+      const dn = load<f32>(at(d, c)) * load<f32>(at(w, c))
+      a1 += dn
+      a2 += dn * n
+    }
+    a1 = a1 / <f32>C
+    a2 = a2 / <f32>C
+    const a1v = f32x4.splat(a1), a2v = f32x4.splat(a2)
+    for (let c = 0; c < C4; c += 4) {
+      const n = f32x4.mul(f32x4.sub(v128.load(at(x, c)), mv), rv)
+      const dn = f32x4.mul(v128.load(at(d, c)), v128.load(at(w, c)))
+      const t = f32x4.mul(f32x4.sub(f32x4.sub(dn, a1v), f32x4.mul(n, a2v)), rv)
+      v128.store(at(g, c), f32x4.add(v128.load(at(g, c)), t))
+    }
+    for (let c = C4; c < C; c++) {
+      const n = (load<f32>(at(x, c)) - m) * r
+      const dn = load<f32>(at(d, c)) * load<f32>(at(w, c))
+      store<f32>(at(g, c), load<f32>(at(g, c)) + (dn - a1 - n * a2) * r)
+    }
+  }
+}
+
+/** dw += sum over rows of dout * xhat, db += sum of dout (channels split) */
+export function layernorm_backward_params(dw: usize, db: usize, dout: usize, inp: usize, mean: usize, rstd: usize, N: i32, C: i32, tid: i32, nth: i32): void {
+  const c0 = lo(C, 4, tid, nth), c1 = hi(C, 4, tid, nth)
+  for (let c = c0; c < c1; c++) {
+    let sw = load<f32>(at(dw, c)), sb = load<f32>(at(db, c))
+    for (let i = 0; i < N; i++) {
+      const d = load<f32>(at(dout, i * C + c))
+      const n = (load<f32>(at(inp, i * C + c)) - load<f32>(at(mean, i))) * load<f32>(at(rstd, i))
+      sw += d * n
+      sb += d
+    }
+    store<f32>(at(dw, c), sw)
+    store<f32>(at(db, c), sb)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// GELU (tanh approximation): gelu(x) = 0.5 x (1 + tanh(u)) = x * sigmoid(2u),
+// u = sqrt(2/pi) (x + 0.044715 x^3)
+
+const GELU_K: f32 = 0.7978845608028654
+const GELU_A: f32 = 0.044715
+
+@inline function vgelu(x: v128): v128 {
+  const x3 = f32x4.mul(f32x4.mul(x, x), x)
+  const u = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_A), x3)))
+  const e = vexp(f32x4.mul(f32x4.splat(-2.0), u))
+  return f32x4.div(x, f32x4.add(f32x4.splat(1.0), e))
+}
+
+// d gelu / dx = s + 2 x s (1 - s) u',  s = sigmoid(2u), u' = sqrt(2/pi) (1 + 3*0.044715 x^2)
+@inline function vgeluGrad(x: v128): v128 {
+  const x2 = f32x4.mul(x, x)
+  const u = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_A), f32x4.mul(x2, x))))
+  const du = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(f32x4.splat(1.0), f32x4.mul(f32x4.splat(3.0 * GELU_A), x2)))
+  const s = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), vexp(f32x4.mul(f32x4.splat(-2.0), u))))
+  const t = f32x4.mul(f32x4.mul(f32x4.mul(f32x4.splat(2.0), x), f32x4.mul(s, f32x4.sub(f32x4.splat(1.0), s))), du)
+  return f32x4.add(s, t)
+}
+
+export function gelu_forward(out: usize, inp: usize, n: i32, tid: i32, nth: i32): void {
+  const i0 = lo(n, 4, tid, nth), i1 = hi(n, 4, tid, nth)
+  let i = i0
+  for (; i + 4 <= i1; i += 4) v128.store(at(out, i), vgelu(v128.load(at(inp, i))))
+  for (; i < i1; i++) store<f32>(at(out, i), f32x4.extract_lane(vgelu(f32x4.splat(load<f32>(at(inp, i)))), 0))
+}
+
+/** dinp = gelu'(inp) * dout (dinp may alias dout) */
+export function gelu_backward(dinp: usize, inp: usize, dout: usize, n: i32, tid: i32, nth: i32): void {
+  const i0 = lo(n, 4, tid, nth), i1 = hi(n, 4, tid, nth)
+  let i = i0
+  for (; i + 4 <= i1; i += 4) v128.store(at(dinp, i), f32x4.mul(vgeluGrad(v128.load(at(inp, i))), v128.load(at(dout, i))))
+  for (; i < i1; i++) store<f32>(at(dinp, i), f32x4.extract_lane(vgeluGrad(f32x4.splat(load<f32>(at(inp, i)))), 0) * load<f32>(at(dout, i)))
+}
+
+// ---------------------------------------------------------------------------
+// Causal self-attention over qkv [N, 3C] (q | k | v, heads side by side).
+// Per (batch, head): S = Q K^T * scale, P = softmax(S) masked causally
+// (stored [B, H, T, T], zero above the diagonal), y = P V.
+// Scratch per thread: K^T or V^T [hs, T] then dS [T, T].
+
+@inline function transposeHead(dst: usize, src: usize, ld: i32, T: i32, hs: i32): void {
+  for (let t = 0; t < T; t++) {
+    const s = at(src, t * ld)
+    for (let d = 0; d < hs; d++) store<f32>(at(dst, d * T + t), load<f32>(at(s, d)))
+  }
+}
+
+/** Softmax of row[0..n) in place, after scaling by `scale`; zeroes row[n..T). */
+@inline function softmaxRow(row: usize, n: i32, T: i32, scale: f32): void {
+  const n4 = n & ~3
+  const sv = f32x4.splat(scale)
+  let mx: f32 = -Infinity
+  for (let j = 0; j < n; j++) mx = max(mx, load<f32>(at(row, j)) * scale)
+  const mv = f32x4.splat(mx)
+  let s = f32x4.splat(0)
+  for (let j = 0; j < n4; j += 4) {
+    const e = vexp(f32x4.sub(f32x4.mul(v128.load(at(row, j)), sv), mv))
+    v128.store(at(row, j), e)
+    s = f32x4.add(s, e)
+  }
+  let sum = hsum(s)
+  for (let j = n4; j < n; j++) {
+    const e = sexp(load<f32>(at(row, j)) * scale - mx)
+    store<f32>(at(row, j), e)
+    sum += e
+  }
+  const inv = <f32>1.0 / sum
+  const iv = f32x4.splat(inv)
+  for (let j = 0; j < n4; j += 4) v128.store(at(row, j), f32x4.mul(v128.load(at(row, j)), iv))
+  for (let j = n4; j < n; j++) store<f32>(at(row, j), load<f32>(at(row, j)) * inv)
+  if (T > n) memory.fill(at(row, n), 0, (<usize>(T - n)) << 2)
+}
+
+export function attention_forward(P: usize, out: usize, qkv: usize, scratch: usize, scratchFloats: i32, B: i32, T: i32, C: i32, H: i32, scale: f32, tid: i32, nth: i32): void {
+  const hs = C / H, C3 = 3 * C
+  const Kt = at(scratch, tid * scratchFloats)
+  const t0 = lo(B * H, 1, tid, nth), t1 = hi(B * H, 1, tid, nth)
+  for (let task = t0; task < t1; task++) {
+    const b = task / H, h = task % H
+    const q = at(qkv, b * T * C3 + h * hs), k = at(q, C), v = at(q, 2 * C)
+    const Pb = at(P, task * T * T)
+    transposeHead(Kt, k, C3, T, hs)
+    for (let r0 = 0; r0 < T; r0 += 8) {
+      const r1 = min(T, r0 + 8)
+      const nc = min(T, (r1 + 7) & ~7)
+      mmNN(at(q, r0 * C3), C3, Kt, T, at(Pb, r0 * T), T, r1 - r0, nc, hs, false)
+    }
+    for (let t = 0; t < T; t++) softmaxRow(at(Pb, t * T), t + 1, T, scale)
+    const o = at(out, b * T * C + h * hs)
+    for (let r0 = 0; r0 < T; r0 += 8) {
+      const r1 = min(T, r0 + 8)
+      mmNN(at(Pb, r0 * T), T, v, C3, at(o, r0 * C), C, r1 - r0, hs, r1, false)
+    }
+  }
+}
+
+export function attention_backward(dqkv: usize, datt: usize, P: usize, qkv: usize, scratch: usize, scratchFloats: i32, B: i32, T: i32, C: i32, H: i32, scale: f32, tid: i32, nth: i32): void {
+  const hs = C / H, C3 = 3 * C
+  const Vt = at(scratch, tid * scratchFloats)
+  const dS = at(Vt, hs * T)
+  const t0 = lo(B * H, 1, tid, nth), t1 = hi(B * H, 1, tid, nth)
+  for (let task = t0; task < t1; task++) {
+    const b = task / H, h = task % H
+    const q = at(qkv, b * T * C3 + h * hs), k = at(q, C), v = at(q, 2 * C)
+    const dq = at(dqkv, b * T * C3 + h * hs), dk = at(dq, C), dv = at(dq, 2 * C)
+    const dO = at(datt, b * T * C + h * hs)
+    const Pb = at(P, task * T * T)
+    transposeHead(Vt, v, C3, T, hs)
+    // dP = dO V^T
+    for (let r0 = 0; r0 < T; r0 += 8) {
+      const r1 = min(T, r0 + 8)
+      const nc = min(T, (r1 + 7) & ~7)
+      mmNN(at(dO, r0 * C), C, Vt, T, at(dS, r0 * T), T, r1 - r0, nc, hs, false)
+    }
+    // dS = P * (dP - sum_j P dP) * scale, causal
+    for (let t = 0; t < T; t++) {
+      const pr = at(Pb, t * T), dr = at(dS, t * T)
+      let dot: f32 = 0
+      for (let j = 0; j <= t; j++) dot += load<f32>(at(pr, j)) * load<f32>(at(dr, j))
+      for (let j = 0; j <= t; j++) store<f32>(at(dr, j), load<f32>(at(pr, j)) * (load<f32>(at(dr, j)) - dot) * scale)
+      if (t + 1 < T) memory.fill(at(dr, t + 1), 0, (<usize>(T - t - 1)) << 2)
+    }
+    // dQ = dS K ; dK = dS^T Q ; dV = P^T dO
+    for (let r0 = 0; r0 < T; r0 += 8) {
+      const r1 = min(T, r0 + 8)
+      mmNN(at(dS, r0 * T), T, k, C3, at(dq, r0 * C3), C3, r1 - r0, hs, r1, false)
+      mmTN(at(dS, r0 * T + r0), T, at(q, r0 * C3), C3, at(dk, r0 * C3), C3, r1 - r0, hs, T - r0, false)
+      mmTN(at(Pb, r0 * T + r0), T, at(dO, r0 * C), C, at(dv, r0 * C3), C3, r1 - r0, hs, T - r0, false)
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Incremental decoding with a KV cache [B, H, maxLen, hs] per layer.
+// `rows` holds (sequence, position) pairs as i32 for each of the R rows in qkv.
+
+export function kv_store(kc: usize, vc: usize, qkv: usize, rows: usize, R: i32, C: i32, H: i32, maxLen: i32, tid: i32, nth: i32): void {
+  const hs = C / H
+  const r0 = lo(R, 1, tid, nth), r1 = hi(R, 1, tid, nth)
+  for (let r = r0; r < r1; r++) {
+    const b = load<i32>(at(rows, 2 * r)), pos = load<i32>(at(rows, 2 * r + 1))
+    for (let h = 0; h < H; h++) {
+      const dst = ((b * H + h) * maxLen + pos) * hs
+      memory.copy(at(kc, dst), at(qkv, r * 3 * C + C + h * hs), (<usize>hs) << 2)
+      memory.copy(at(vc, dst), at(qkv, r * 3 * C + 2 * C + h * hs), (<usize>hs) << 2)
+    }
+  }
+}
+
+export function attention_decode(out: usize, qkv: usize, kc: usize, vc: usize, rows: usize, R: i32, C: i32, H: i32, maxLen: i32, scratch: usize, scratchFloats: i32, scale: f32, tid: i32, nth: i32): void {
+  const hs = C / H
+  const hs4 = hs & ~3
+  const s = at(scratch, tid * scratchFloats)
+  const t0 = lo(R * H, 1, tid, nth), t1 = hi(R * H, 1, tid, nth)
+  for (let task = t0; task < t1; task++) {
+    const r = task / H, h = task % H
+    const b = load<i32>(at(rows, 2 * r)), pos = load<i32>(at(rows, 2 * r + 1))
+    const q = at(qkv, r * 3 * C + h * hs)
+    const kb = at(kc, (b * H + h) * maxLen * hs), vb = at(vc, (b * H + h) * maxLen * hs)
+    for (let j = 0; j <= pos; j++) {
+      const kr = at(kb, j * hs)
+      let acc = f32x4.splat(0)
+      for (let d = 0; d < hs4; d += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(at(q, d)), v128.load(at(kr, d))))
+      let dot = hsum(acc)
+      for (let d = hs4; d < hs; d++) dot += load<f32>(at(q, d)) * load<f32>(at(kr, d))
+      store<f32>(at(s, j), dot)
+    }
+    softmaxRow(s, pos + 1, pos + 1, scale)
+    const o = at(out, r * C + h * hs)
+    memory.fill(o, 0, (<usize>hs) << 2)
+    for (let j = 0; j <= pos; j++) {
+      const p = load<f32>(at(s, j))
+      const pv = f32x4.splat(p)
+      const vr = at(vb, j * hs)
+      for (let d = 0; d < hs4; d += 4) v128.store(at(o, d), f32x4.add(v128.load(at(o, d)), f32x4.mul(pv, v128.load(at(vr, d)))))
+      for (let d = hs4; d < hs; d++) store<f32>(at(o, d), load<f32>(at(o, d)) + p * load<f32>(at(vr, d)))
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// LM head statistics. logits [N, V] (from mm_nt with wte); per row:
+// lse = log sum exp, entropy H = lse - sum p l, logprob = l[target] - lse.
+// Rows without a target (-1) report 0 log-prob and 0 entropy.
+
+export function lm_stats(logits: usize, targets: usize, lse: usize, logprobs: usize, entropies: usize, N: i32, V: i32, tid: i32, nth: i32): void {
+  const i0 = lo(N, 1, tid, nth), i1 = hi(N, 1, tid, nth)
+  const V4 = V & ~3
+  for (let i = i0; i < i1; i++) {
+    const l = at(logits, i * V)
+    let mv = f32x4.splat(-Infinity)
+    for (let j = 0; j < V4; j += 4) mv = f32x4.max(mv, v128.load(at(l, j)))
+    let mx = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)))
+    for (let j = V4; j < V; j++) mx = max(mx, load<f32>(at(l, j)))
+    mv = f32x4.splat(mx)
+    let se = f32x4.splat(0), sel = f32x4.splat(0)
+    for (let j = 0; j < V4; j += 4) {
+      const d = f32x4.sub(v128.load(at(l, j)), mv)
+      const e = vexp(d)
+      se = f32x4.add(se, e)
+      sel = f32x4.add(sel, f32x4.mul(e, d))
+    }
+    let sum = hsum(se), suml = hsum(sel)
+    for (let j = V4; j < V; j++) {
+      const d = load<f32>(at(l, j)) - mx
+      const e = sexp(d)
+      sum += e
+      suml += e * d
+    }
+    const ls = Mathf.log(sum)
+    store<f32>(at(lse, i), mx + ls)
+    const tg = load<i32>(at(targets, i))
+    if (tg >= 0) {
+      store<f32>(at(entropies, i), ls - suml / sum)
+      store<f32>(at(logprobs, i), load<f32>(at(l, tg)) - (mx + ls))
+    } else {
+      store<f32>(at(entropies, i), 0)
+      store<f32>(at(logprobs, i), 0)
+    }
+  }
+}
+
+/**
+ * logits -> dlogits in place: with p = softmax, d logprob/dl_j = [j = target] - p_j,
+ * d entropy/dl_j = -p_j (log p_j + H).
+ */
+export function lm_dlogits(logits: usize, targets: usize, lse: usize, entropies: usize, dlogprobs: usize, dentropies: usize, N: i32, V: i32, tid: i32, nth: i32): void {
+  const i0 = lo(N, 1, tid, nth), i1 = hi(N, 1, tid, nth)
+  const V4 = V & ~3
+  for (let i = i0; i < i1; i++) {
+    const l = at(logits, i * V)
+    const tg = load<i32>(at(targets, i))
+    if (tg < 0) {
+      memory.fill(l, 0, (<usize>V) << 2)
+      continue
+    }
+    const gl = load<f32>(at(dlogprobs, i)), ge = load<f32>(at(dentropies, i))
+    const L = load<f32>(at(lse, i)), Hh = load<f32>(at(entropies, i))
+    const Lv = f32x4.splat(L), Hv = f32x4.splat(Hh), glv = f32x4.splat(-gl), gev = f32x4.splat(-ge)
+    for (let j = 0; j < V4; j += 4) {
+      const lp = f32x4.sub(v128.load(at(l, j)), Lv)
+      const p = vexp(lp)
+      v128.store(at(l, j), f32x4.add(f32x4.mul(glv, p), f32x4.mul(gev, f32x4.mul(p, f32x4.add(lp, Hv)))))
+    }
+    for (let j = V4; j < V; j++) {
+      const lp = load<f32>(at(l, j)) - L
+      const p = sexp(lp)
+      store<f32>(at(l, j), -gl * p - ge * (p * (lp + Hh)))
+    }
+    store<f32>(at(l, tg), load<f32>(at(l, tg)) + gl)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Elementwise helpers
+
+/** out = a + b */
+export function add(out: usize, a: usize, b: usize, n: i32, tid: i32, nth: i32): void {
+  const i0 = lo(n, 4, tid, nth), i1 = hi(n, 4, tid, nth)
+  let i = i0
+  for (; i + 4 <= i1; i += 4) v128.store(at(out, i), f32x4.add(v128.load(at(a, i)), v128.load(at(b, i))))
+  for (; i < i1; i++) store<f32>(at(out, i), load<f32>(at(a, i)) + load<f32>(at(b, i)))
+}
+
+/** Sum of squares of g[0..n) per chunk of `chunk` elements, in f64, into out[n / chunk]. */
+export function sumsq_chunks(out: usize, g: usize, n: i32, chunk: i32, tid: i32, nth: i32): void {
+  const chunks = (n + chunk - 1) / chunk
+  const c0 = lo(chunks, 1, tid, nth), c1 = hi(chunks, 1, tid, nth)
+  for (let c = c0; c < c1; c++) {
+    const e = min(n, (c + 1) * chunk)
+    let s: f64 = 0
+    for (let i = c * chunk; i < e; i++) {
+      const x = <f64>load<f32>(at(g, i))
+      s += x * x
+    }
+    store<f64>(out + ((<usize>c) << 3), s)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// AdamW (decoupled weight decay on elements [0, decayEnd), bias-corrected
+// moments; gradients scaled by gscale for global-norm clipping):
+//   p -= lr * wd * p ; m = b1 m + (1-b1) g ; v = b2 v + (1-b2) g^2
+//   p -= lr * (m / bc1) / (sqrt(v / bc2) + eps)
+
+@inline function vadamw(p: v128, g: v128, m: v128, v: v128, lrwd: v128, b1: v128, nb1: v128, b2: v128, nb2: v128, ibc1: v128, ibc2: v128, eps: v128, lr: v128): v128 {
+  return f32x4.sub(p, f32x4.add(f32x4.mul(lrwd, p), f32x4.mul(lr, f32x4.div(f32x4.mul(m, ibc1), f32x4.add(f32x4.sqrt(f32x4.mul(v, ibc2)), eps)))))
+}
+
+export function adamw(p: usize, g: usize, m: usize, v: usize, n: i32, decayEnd: i32, lr: f32, beta1: f32, beta2: f32, eps: f32, wd: f32, bc1: f32, bc2: f32, gscale: f32, tid: i32, nth: i32): void {
+  const i0 = lo(n, 4, tid, nth), i1 = hi(n, 4, tid, nth)
+  const b1 = f32x4.splat(beta1), nb1 = f32x4.splat(<f32>1.0 - beta1)
+  const b2 = f32x4.splat(beta2), nb2 = f32x4.splat(<f32>1.0 - beta2)
+  const ibc1 = f32x4.splat(<f32>1.0 / bc1), ibc2 = f32x4.splat(<f32>1.0 / bc2)
+  const ev = f32x4.splat(eps), lrv = f32x4.splat(lr), gs = f32x4.splat(gscale)
+  const lrwdOn = f32x4.splat(lr * wd), lrwdOff = f32x4.splat(0)
+  for (let i = i0; i < i1; i++) {
+    // vector body where 4 elements share the decay setting, else one lane at a time
+    if ((i & 3) == 0 && i + 4 <= i1 && (i + 4 <= decayEnd || i >= decayEnd)) {
+      const gv = f32x4.mul(v128.load(at(g, i)), gs)
+      const mv = f32x4.add(f32x4.mul(b1, v128.load(at(m, i))), f32x4.mul(nb1, gv))
+      const vv = f32x4.add(f32x4.mul(b2, v128.load(at(v, i))), f32x4.mul(nb2, f32x4.mul(gv, gv)))
+      v128.store(at(m, i), mv)
+      v128.store(at(v, i), vv)
+      v128.store(at(p, i), vadamw(v128.load(at(p, i)), gv, mv, vv, i < decayEnd ? lrwdOn : lrwdOff, b1, nb1, b2, nb2, ibc1, ibc2, ev, lrv))
+      i += 3
+    } else {
+      const gv = f32x4.mul(f32x4.splat(load<f32>(at(g, i))), gs)
+      const mv = f32x4.add(f32x4.mul(b1, f32x4.splat(load<f32>(at(m, i)))), f32x4.mul(nb1, gv))
+      const vv = f32x4.add(f32x4.mul(b2, f32x4.splat(load<f32>(at(v, i)))), f32x4.mul(nb2, f32x4.mul(gv, gv)))
+      store<f32>(at(m, i), f32x4.extract_lane(mv, 0))
+      store<f32>(at(v, i), f32x4.extract_lane(vv, 0))
+      const pv = vadamw(f32x4.splat(load<f32>(at(p, i))), gv, mv, vv, i < decayEnd ? lrwdOn : lrwdOff, b1, nb1, b2, nb2, ibc1, ibc2, ev, lrv)
+      store<f32>(at(p, i), f32x4.extract_lane(pv, 0))
+    }
+  }
+}
