@@ -2,13 +2,14 @@
 """Checks that a checkpoint directory is a Hugging Face GPT-2 checkpoint that
 GPT2LMHeadModel would read, and that its logits match ours.
 
-Usage: check_hf_gpt2.py CHECKPOINT_DIR EXPECTED_JSON [TOLERANCE]
+Usage: check_hf_gpt2.py EXPECTED_JSON TOLERANCE CHECKPOINT_DIR [CHECKPOINT_DIR ...]
 
 EXPECTED_JSON holds {"tokens": [[...], ...], "logits": [[[...V floats] per position] per row]}.
 The safetensors file is parsed by hand (8-byte header length, JSON header,
 raw little-endian data), and GPT-2 is computed with torch using the
 transformers naming and its Conv1D convention (weights stored [in, out]).
-Prints one JSON line with the findings; exit status 0 when everything agrees.
+Prints one JSON line per checkpoint with the findings; exit status 0 when
+every checkpoint agrees.
 """
 import json
 import math
@@ -92,9 +93,7 @@ def gpt2_logits(sd, cfg, tokens):
     return x @ sd["transformer.wte.weight"].T  # LM head tied to the token embeddings
 
 
-def main():
-    ckpt, expected_file = sys.argv[1], sys.argv[2]
-    tol = float(sys.argv[3]) if len(sys.argv) > 3 else 1e-4
+def check(ckpt, expected_file, tol):
     problems = []
     with open(os.path.join(ckpt, "config.json")) as f:
         cfg = json.load(f)
@@ -133,8 +132,17 @@ def main():
         max_diff = float((logits - ours).abs().max())
         if not max_diff <= tol:
             problems.append(f"logits differ by up to {max_diff:.3g} (tolerance {tol:g})")
-    print(json.dumps({"ok": not problems, "maxAbsDiff": max_diff, "tensors": len(sd), "problems": problems}))
-    sys.exit(0 if not problems else 1)
+    print(json.dumps({"checkpoint": ckpt, "ok": not problems, "maxAbsDiff": max_diff, "tensors": len(sd), "problems": problems}))
+    return not problems
+
+
+def main():
+    if len(sys.argv) < 4:
+        print("usage: check_hf_gpt2.py EXPECTED_JSON TOLERANCE CHECKPOINT_DIR [CHECKPOINT_DIR ...]", file=sys.stderr)
+        sys.exit(2)
+    expected_file, tol = sys.argv[1], float(sys.argv[2])
+    results = [check(d, expected_file, tol) for d in sys.argv[3:]]
+    sys.exit(0 if all(results) else 1)
 
 
 if __name__ == "__main__":
