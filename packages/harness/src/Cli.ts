@@ -17,8 +17,9 @@ import { envsCommand } from "./commands/envs"
 import { evalCommand } from "./commands/eval"
 import { playCommand } from "./commands/play"
 import { replayCommand } from "./commands/replay"
+import { webshopCommand } from "./commands/webshop"
 
-export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand] as const
+export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand, webshopCommand] as const
 
 export const rootCommand = Command.make("eto").pipe(
   Command.withDescription(

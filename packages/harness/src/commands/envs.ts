@@ -51,8 +51,9 @@ const printText = (r: EnvReport) =>
     } else {
       yield* println("  settings:")
       const width = Math.max(...settings.map((s) => s.name.length))
+      const defaultWidth = Math.max(...settings.map((s) => JSON.stringify(s.default).length))
       for (const s of settings) {
-        yield* println(`    ${s.name.padEnd(width)}  default ${JSON.stringify(s.default)}  ${s.description}`)
+        yield* println(`    ${s.name.padEnd(width)}  default ${JSON.stringify(s.default).padEnd(defaultWidth)}  ${s.description}`)
       }
     }
     if (r.taskTypes !== undefined) {
