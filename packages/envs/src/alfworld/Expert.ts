@@ -1,0 +1,601 @@
+/**
+ * The expert: a planner over the game state that knows the goal (read from
+ * the PDDL problem) and where everything is. It builds a short plan by
+ * simulating candidate plans on a copy of the game (take the nearest suitable
+ * object, heat / cool / clean it at an appliance, put it in a target
+ * receptacle, or switch on the lamp while holding it) and keeps the shortest.
+ *
+ * So that its demonstrations read like a search rather than clairvoyance, a
+ * fresh plan may first check a few other plausible receptacles (chosen and
+ * counted by the seed, and only while the plan stays well inside the step
+ * limit) before going to where the object really is. Every reply comes with a
+ * "Thought:" written from a seeded choice of phrasings.
+ *
+ * Replies are a pure function of (seed, task, action history): the planner
+ * replays the history and re-plans exactly where the history left its plan.
+ */
+import { Effect } from "effect"
+import { formatReply, type PolicyRequest, type PolicyShape, Random } from "@eto/core"
+
+type Rng = Random.Rng
+import { Game } from "./Game"
+import { type GoalSpec, goalSpec } from "./Goal"
+
+export interface Step {
+  readonly cmd: string
+  readonly thought: string
+}
+
+/** Typed reading of the facts the planner needs. */
+class View {
+  private readonly pid: ReadonlyMap<string, number>
+  constructor(readonly game: Game) {
+    this.pid = game.predId
+  }
+  private table(name: string) {
+    return this.game.state.pos[this.pid.get(name)!]!
+  }
+  private n() {
+    return this.game.state.n
+  }
+  private pairs(name: string): Array<[number, number]> {
+    const n = this.n()
+    return [...this.table(name).keys].sort((a, b) => a - b).map((k) => [Math.floor(k / n), k % n])
+  }
+  private firstArgs(name: string, second: number): Array<number> {
+    const bucket = this.table(name).byArg[1]!.get(second)
+    const n = this.n()
+    return bucket === undefined ? [] : [...bucket].sort((a, b) => a - b).map((k) => Math.floor(k / n))
+  }
+  private secondArgs(name: string, first: number): Array<number> {
+    const bucket = this.table(name).byArg[0]!.get(first)
+    const n = this.n()
+    return bucket === undefined ? [] : [...bucket].sort((a, b) => a - b).map((k) => k % n)
+  }
+  has1(name: string, a: number): boolean {
+    return this.table(name).keys.has(a)
+  }
+  has2(name: string, a: number, b: number): boolean {
+    return this.table(name).keys.has(a * this.n() + b)
+  }
+  constId(name: string): number {
+    const i = this.game.rt.data.consts.indexOf(name)
+    return i
+  }
+  name(id: number): string {
+    return this.game.displayName(id)
+  }
+  agent(): number {
+    return this.pairs("atlocation")[0]![0]
+  }
+  here(): number {
+    return this.pairs("atlocation")[0]![1]
+  }
+  locOf(r: number): number {
+    return this.secondArgs("receptacleatlocation", r)[0]!
+  }
+  receptacles(): Array<number> {
+    return this.pairs("receptacleatlocation").map(([r]) => r)
+  }
+  receptaclesOfType(t: number): Array<number> {
+    return this.firstArgs("receptacletype", t)
+  }
+  objectsOfType(t: number): Array<number> {
+    return this.firstArgs("objecttype", t)
+  }
+  typeOfObject(o: number): number {
+    return this.secondArgs("objecttype", o)[0] ?? -1
+  }
+  typeOfReceptacle(r: number): number {
+    return this.secondArgs("receptacletype", r)[0] ?? -1
+  }
+  containers(o: number): Array<number> {
+    return this.secondArgs("inreceptacle", o)
+  }
+  contents(r: number): Array<number> {
+    return this.firstArgs("inreceptacle", r)
+  }
+  held(): number | undefined {
+    return this.secondArgs("holds", this.agent())[0]
+  }
+  closed(r: number): boolean {
+    return this.has1("openable", r) && !this.has1("opened", r)
+  }
+  canContain(r: number, o: number): boolean {
+    return this.has2("cancontain", this.typeOfReceptacle(r), this.typeOfObject(o))
+  }
+  typeCanContain(rt: number, ot: number): boolean {
+    return this.has2("cancontain", rt, ot)
+  }
+}
+
+/** Base class name of an entity's display name ("cabinet 3" -> "cabinet"). */
+const cls = (name: string) => name.replace(/ \d+$/, "")
+
+const APPLIANCE: Record<string, { verb: string; types: ReadonlyArray<string>; word: string }> = {
+  ishot: { verb: "heat", types: ["microwavetype"], word: "heat" },
+  iscool: { verb: "cool", types: ["fridgetype"], word: "cool" },
+  isclean: { verb: "clean", types: ["sinkbasintype", "sinktype"], word: "clean" }
+}
+
+// ---------------------------------------------------------------------------
+// Phrasings
+
+const say = (rng: Rng, options: ReadonlyArray<string>, vars: Record<string, string>): string => {
+  const text = rng.pick(options)
+    .replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? k)
+    .replace(/\b([Aa]) (?=[aeiou])/g, "$1n ")
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}
+
+const P = {
+  searchFirst: [
+    "To solve the task, I need to find a {x} first. A {x} could be in {places}. I'll start with {r}.",
+    "First I have to locate a {x}. Likely spots are {places}. Let me check {r}.",
+    "I need a {x}. It might be in {places}. I'll look at {r} first.",
+    "My first job is to find a {x}. Good places to look are {places}. Going to {r}."
+  ],
+  searchNext: [
+    "There is no {x} here. Next I'll try {r}.",
+    "No {x} in this spot. Let me check {r}.",
+    "I don't see a {x} here, so I'll move on to {r}.",
+    "Nothing useful here. {r} is the next place to look for a {x}."
+  ],
+  known: [
+    "I need a {x}. I saw one at the {r} earlier, so I'll go there.",
+    "I remember a {x} at the {r}. Let me go back for it.",
+    "There was a {x} at the {r}. Heading there."
+  ],
+  openLook: [
+    "The {r} is closed. I'll open it and look inside.",
+    "{r} is shut, so I need to open it first.",
+    "I have to open the {r} to see what is in it."
+  ],
+  openPut: [
+    "The {r} is closed. I'll open it so I can put the {o} inside.",
+    "I need to open the {r} before putting the {o} in it.",
+    "First I open the {r}."
+  ],
+  take: [
+    "I found a {x}: {o}. I'll take it.",
+    "There is {o} here. Let me pick it up.",
+    "{o} is right here. I'll grab it.",
+    "Now I see {o}. Taking it."
+  ],
+  toAppliance: [
+    "Now I have the {o}. Next I need to {verb} it, so I'll go to the {r}.",
+    "With the {o} in hand, I should {verb} it with the {r}. Going there.",
+    "The {o} needs to be {verbed} first. Let me go to the {r}."
+  ],
+  transform: [
+    "I'm at the {r}. I'll {verb} the {o} now.",
+    "Let me {verb} the {o} with the {r}.",
+    "Time to {verb} the {o} using the {r}."
+  ],
+  toTarget: [
+    "Now I need to put the {o} in/on a {t}. I'll go to {r}.",
+    "Next I should bring the {o} to {r}.",
+    "The {o} is ready. Let me take it to {r}."
+  ],
+  put: [
+    "I'll put the {o} in/on the {r}.",
+    "Now I can place the {o} in/on the {r}.",
+    "Putting the {o} in/on the {r}."
+  ],
+  toLamp: [
+    "I'm holding the {o}. Now I need a {l} to look at it under the light. I'll go to {r}.",
+    "Next I need to find a {l} to examine the {o}. Let me go to {r}.",
+    "With the {o} in hand, I should switch on a {l}. Going to {r}."
+  ],
+  lampSearchNext: [
+    "There is no {l} here. Let me try {r}.",
+    "No {l} at this spot. Next is {r}.",
+    "I don't see a {l} here, so I'll check {r}."
+  ],
+  use: [
+    "There is {l} here. I'll turn it on and look at the {o} under it.",
+    "I found {l}. Let me switch it on.",
+    "{l} is here. Turning it on while holding the {o}."
+  ],
+  dropOff: [
+    "I'm holding {o}, which I don't need. I'll put it in/on the {r}.",
+    "{o} is not what I need. Let me put it down in/on the {r}.",
+    "I should free my hands first, so I'll put {o} in/on the {r}."
+  ],
+  dropGo: [
+    "I need to free my hands. I'll take {o} to {r} and leave it there.",
+    "{o} is in my way. Let me go to {r} to put it down."
+  ],
+  secondObject: [
+    "One {x} is in place. Now I need a second {x}.",
+    "That's one {x} done. I still need another {x}.",
+    "Good, one down. I need to find one more {x}."
+  ]
+}
+
+// ---------------------------------------------------------------------------
+// Planning
+
+class Builder {
+  readonly steps: Array<Step> = []
+  readonly v: View
+  constructor(
+    readonly sim: Game,
+    readonly rng: Rng,
+    readonly known: Set<number>
+  ) {
+    this.v = new View(sim)
+  }
+
+  /** Executes a command on the simulation; false when it is not admissible. */
+  do(cmd: string, thought: string): boolean {
+    if (!this.sim.applicable().has(cmd)) return false
+    this.sim.step(cmd)
+    this.steps.push({ cmd, thought })
+    return true
+  }
+
+  goTo(r: number, thought: string): boolean {
+    if (this.v.locOf(r) === this.v.here()) return true
+    if (!this.do(`go to ${this.v.name(r)}`, thought)) return false
+    if (!this.v.closed(r)) this.known.add(r)
+    return true
+  }
+
+  openIfClosed(r: number, thought: string): boolean {
+    if (!this.v.closed(r)) return true
+    if (!this.do(`open ${this.v.name(r)}`, thought)) return false
+    this.known.add(r)
+    return true
+  }
+}
+
+export interface PlanOptions {
+  /** How many other plausible receptacles to check before each search ends. */
+  readonly decoys: number
+}
+
+const placesPhrase = (v: View, rng: Rng, typeOk: (rt: number) => boolean): string => {
+  const classes: Array<string> = []
+  for (const r of v.receptacles()) {
+    const c = cls(v.name(r))
+    if (typeOk(v.typeOfReceptacle(r)) && !classes.includes(c)) classes.push(c)
+  }
+  const picked = rng.shuffle(classes).slice(0, 4)
+  if (picked.length === 0) return "the receptacles around"
+  if (picked.length === 1) return `a ${picked[0]}`
+  if (picked.length === 2) return `a ${picked[0]} or a ${picked[1]}`
+  return picked.slice(0, -1).map((c) => `a ${c}`).join(", ") + `, or a ${picked[picked.length - 1]}`
+}
+
+/**
+ * Goes to a receptacle holding `target`, checking up to `decoys` other plausible,
+ * unvisited receptacles first. `what` names the thing searched for.
+ */
+const search = (
+  b: Builder,
+  source: number,
+  what: { x: string; ot: number; isMatch: (r: number) => boolean },
+  decoys: number,
+  phr: { first: ReadonlyArray<string>; next: ReadonlyArray<string> },
+  extraVars: Record<string, string> = {}
+): boolean => {
+  const v = b.v
+  if (v.locOf(source) === v.here()) return b.openIfClosed(source, say(b.rng, P.openLook, { r: v.name(source) }))
+  if (b.known.has(source)) {
+    return b.goTo(source, say(b.rng, P.known, { x: what.x, r: v.name(source), ...extraVars })) &&
+      b.openIfClosed(source, say(b.rng, P.openLook, { r: v.name(source) }))
+  }
+  const candidates = b.rng.shuffle(
+    v.receptacles().filter((r) =>
+      r !== source && !b.known.has(r) && v.locOf(r) !== v.here() && v.locOf(r) !== v.locOf(source) &&
+      v.typeCanContain(v.typeOfReceptacle(r), what.ot) && !what.isMatch(r)
+    )
+  )
+  const route: Array<number> = []
+  const locs = new Set<number>([v.locOf(source)])
+  for (const r of candidates) {
+    if (route.length >= decoys) break
+    if (locs.has(v.locOf(r))) continue
+    locs.add(v.locOf(r))
+    route.push(r)
+  }
+  route.push(source)
+  // the same location twice in a row would be a "Nothing happens."
+  const places = placesPhrase(v, b.rng, (rt) => v.typeCanContain(rt, what.ot))
+  let first = true
+  for (const r of route) {
+    const vars = { x: what.x, r: v.name(r), places, ...extraVars }
+    const thought = say(b.rng, first ? phr.first : phr.next, vars)
+    first = false
+    if (v.locOf(r) !== v.here() && !b.goTo(r, thought)) return false
+    if (!b.openIfClosed(r, say(b.rng, P.openLook, { r: v.name(r) }))) return false
+  }
+  return true
+}
+
+/** Puts down a held object that the goal does not need. */
+const dropOff = (b: Builder, o: number): boolean => {
+  const v = b.v
+  const here = v.receptacles().filter((r) => v.locOf(r) === v.here() && !v.closed(r) && v.canContain(r, o))
+  if (here.length > 0) return b.do(`put ${v.name(o)} in/on ${v.name(here[0]!)}`, say(b.rng, P.dropOff, { o: v.name(o), r: v.name(here[0]!) }))
+  const open = v.receptacles().filter((r) => !v.closed(r) && v.canContain(r, o))
+  const any = open.length > 0 ? open : v.receptacles().filter((r) => v.canContain(r, o))
+  if (any.length === 0) return false
+  const r = any[0]!
+  return b.goTo(r, say(b.rng, P.dropGo, { o: v.name(o), r: v.name(r) })) &&
+    b.openIfClosed(r, say(b.rng, P.openPut, { r: v.name(r), o: v.name(o) })) &&
+    b.do(`put ${v.name(o)} in/on ${v.name(r)}`, say(b.rng, P.dropOff, { o: v.name(o), r: v.name(r) }))
+}
+
+/** Gets object `o` into the hands (dropping anything else first). */
+const fetch = (b: Builder, o: number, x: string, ot: number, decoys: number): boolean => {
+  const v = b.v
+  const h = v.held()
+  if (h === o) return true
+  if (h !== undefined && !dropOff(b, h)) return false
+  const sources = v.containers(o)
+  if (sources.length === 0) return false
+  const atHere = sources.filter((r) => v.locOf(r) === v.here())
+  const source = atHere[0] ?? sources[0]!
+  const isMatch = (r: number) => v.contents(r).some((c) => v.typeOfObject(c) === ot)
+  if (!search(b, source, { x, ot, isMatch }, decoys, { first: P.searchFirst, next: P.searchNext })) return false
+  return b.do(`take ${v.name(o)} from ${v.name(source)}`, say(b.rng, P.take, { x, o: v.name(o) }))
+}
+
+const transform = (b: Builder, o: number, state: string, choice: number): boolean => {
+  const v = b.v
+  const spec = APPLIANCE[state]
+  if (spec === undefined) return false
+  if (v.has1(state, o)) return true
+  const apps = spec.types.flatMap((t) => {
+    const id = v.constId(t)
+    return id < 0 ? [] : v.receptaclesOfType(id)
+  })
+  if (apps.length === 0) return false
+  const atHere = apps.filter((r) => v.locOf(r) === v.here())
+  const a = atHere[0] ?? apps[choice % apps.length]!
+  const verbed = spec.verb === "heat" ? "heated" : spec.verb === "cool" ? "cooled" : "cleaned"
+  const vars = { o: v.name(o), r: v.name(a), verb: spec.verb, verbed }
+  return b.goTo(a, say(b.rng, P.toAppliance, vars)) &&
+    b.do(`${spec.verb} ${v.name(o)} with ${v.name(a)}`, say(b.rng, P.transform, vars))
+}
+
+const place = (b: Builder, o: number, t: number, tname: string): boolean => {
+  const v = b.v
+  const vars = { o: v.name(o), r: v.name(t), t: tname }
+  return b.goTo(t, say(b.rng, P.toTarget, vars)) &&
+    b.openIfClosed(t, say(b.rng, P.openPut, vars)) &&
+    b.do(`put ${v.name(o)} in/on ${v.name(t)}`, say(b.rng, P.put, vars))
+}
+
+/** Builds one candidate plan on a fresh copy of the game; undefined if it fails. */
+type Attempt = (b: Builder) => boolean
+
+const tryPlan = (game: Game, rng: Rng, known: ReadonlySet<number>, attempt: Attempt): Array<Step> | undefined => {
+  const b = new Builder(game.clone(), rng, new Set(known))
+  if (!attempt(b) || !b.sim.won) return undefined
+  return b.steps
+}
+
+const typeName = (v: View, t: number) => v.game.rt.data.consts[t]!.replace(/type$/, "")
+
+/** Candidate attempts for the goal in the current state. */
+const attempts = (game: Game, goal: GoalSpec, decoys: number): Array<Attempt> => {
+  const v = new View(game)
+  const ot = v.constId(goal.objectType)
+  if (ot < 0) return []
+  const x = typeName(v, ot)
+  const objects = v.objectsOfType(ot).filter((o) => v.has1("pickupable", o))
+  const held = v.held()
+  const out: Array<Attempt> = []
+  if (goal.lampType !== undefined) {
+    const lt = v.constId(goal.lampType)
+    if (lt < 0) return []
+    const l = typeName(v, lt)
+    const lamps = v.objectsOfType(lt).filter((o) => v.has1("toggleable", o))
+    const objs = held !== undefined && v.typeOfObject(held) === ot ? [held] : objects
+    for (const o of objs) {
+      for (const lamp of lamps) {
+        out.push((b) => {
+          if (!fetch(b, o, x, ot, decoys)) return false
+          const bv = b.v
+          const sources = bv.containers(lamp)
+          if (sources.length === 0) return false
+          const source = sources.find((r) => bv.locOf(r) === bv.here()) ?? sources[0]!
+          const isMatch = (r: number) => bv.contents(r).some((c) => bv.typeOfObject(c) === lt)
+          const ok = search(b, source, { x: l, ot: lt, isMatch }, decoys, { first: P.toLamp, next: P.lampSearchNext }, { o: bv.name(o), l })
+          return ok && b.do(`use ${bv.name(lamp)}`, say(b.rng, P.use, { l: bv.name(lamp), o: bv.name(o) }))
+        })
+      }
+    }
+    return out
+  }
+  if (goal.receptacleType === undefined) return []
+  const rt = v.constId(goal.receptacleType)
+  if (rt < 0) return []
+  const tname = typeName(v, rt)
+  const targets = v.receptaclesOfType(rt).filter((r) => v.typeCanContain(rt, ot))
+  const orderByHeld = (list: Array<number>) => (held !== undefined && list.includes(held) ? [held, ...list.filter((o) => o !== held)] : list)
+  for (const t of targets) {
+    const already = v.contents(t).filter((o) => v.typeOfObject(o) === ot && (goal.state === undefined || v.has1(goal.state, o)))
+    const need = goal.count - already.length
+    if (need <= 0) continue
+    const pool = orderByHeld(objects.filter((o) => !already.includes(o)))
+    for (const first of pool) {
+      out.push((b) => {
+        const placed: Array<number> = []
+        let o = first
+        for (let k = 0; k < need; k++) {
+          if (k > 0) {
+            const bv = b.v
+            const rest = pool.filter((c) => !placed.includes(c) && !bv.contents(t).includes(c))
+            // nearest remaining object: one at the current location first
+            const near = rest.find((c) => bv.containers(c).some((r) => bv.locOf(r) === bv.here()))
+            const next = near ?? rest[0]
+            if (next === undefined) return false
+            o = next
+          }
+          if (!fetch(b, o, x, ot, k === 0 ? decoys : Math.min(decoys, 1))) return false
+          if (goal.state !== undefined && !transform(b, o, goal.state, 0)) return false
+          if (!place(b, o, t, tname)) return false
+          placed.push(o)
+          if (k + 1 < need && b.steps.length > 0) {
+            const last = b.steps[b.steps.length - 1]!
+            b.steps[b.steps.length - 1] = { cmd: last.cmd, thought: `${last.thought} ${say(b.rng, P.secondObject, { x })}` }
+          }
+        }
+        return true
+      })
+    }
+  }
+  return out
+}
+
+/** The shortest plan found for the current state (ties broken by the generator). */
+export const makePlan = (game: Game, goal: GoalSpec, rng: Rng, known: ReadonlySet<number>, options: PlanOptions): Array<Step> | undefined => {
+  let best: Array<Step> | undefined
+  const cands = attempts(game, goal, 0)
+  const order = rng.shuffle(cands.map((_, i) => i))
+  for (const i of order) {
+    const plan = tryPlan(game, rng.fork(i), known, cands[i]!)
+    if (plan !== undefined && (best === undefined || plan.length < best.length)) best = plan
+  }
+  if (best === undefined || options.decoys <= 0) return best
+  // the same plan shape, with a look at other places first while searching
+  const withDecoys = attempts(game, goal, options.decoys)
+  let bestDecoy: Array<Step> | undefined
+  for (const i of order) {
+    const plan = tryPlan(game, rng.fork(`d${i}`), known, withDecoys[i]!)
+    if (plan === undefined) continue
+    // prefer the plan whose direct version was best: same length difference at most the decoys
+    if (bestDecoy === undefined || plan.length < bestDecoy.length) bestDecoy = plan
+  }
+  return bestDecoy !== undefined && bestDecoy.length <= best.length + 4 * options.decoys ? bestDecoy : best
+}
+
+// ---------------------------------------------------------------------------
+// The policy
+
+export interface ExpertGames {
+  /** A fresh game for a task id, or undefined. */
+  newGame(taskId: string): Game | undefined
+  readonly maxSteps: number
+}
+
+/** Follows one episode: replays its actions and keeps the current plan. */
+class Tracker {
+  readonly history: Array<string> = []
+  readonly known = new Set<number>()
+  plan: Array<Step> | undefined
+  cursor = 0
+  readonly goal: GoalSpec | undefined
+
+  constructor(
+    readonly game: Game,
+    readonly seed: number,
+    readonly taskId: string,
+    readonly maxSteps: number
+  ) {
+    this.goal = goalSpec(game.rt.data)
+  }
+
+  /** The step the expert takes now. */
+  decide(): Step {
+    const planned = this.plan?.[this.cursor]
+    if (planned !== undefined && this.game.applicable().has(planned.cmd)) return planned
+    this.plan = this.replan()
+    this.cursor = 0
+    return this.plan[0]!
+  }
+
+  private replan(): Array<Step> {
+    const rng = Random.make(`alfworld-expert|${this.seed}|${this.taskId}|${this.history.join("|")}`)
+    if (this.game.won) return [{ cmd: "look", thought: "The task is done." }]
+    if (this.goal !== undefined) {
+      // a fresh start may look around a little; a recovery goes straight to the goal
+      const budget = this.maxSteps - this.history.length
+      const roll = rng.next()
+      const wanted = this.history.length === 0 ? (roll < 0.15 ? 0 : roll < 0.45 ? 1 : roll < 0.8 ? 2 : 3) : 0
+      const direct = makePlan(this.game, this.goal, rng.fork("direct"), this.known, { decoys: 0 })
+      if (direct !== undefined) {
+        let decoys = wanted
+        while (decoys > 0 && direct.length + 4 * decoys > budget - 10) decoys--
+        if (decoys === 0) return direct
+        const plan = makePlan(this.game, this.goal, rng.fork("search"), this.known, { decoys })
+        if (plan !== undefined && plan.length <= budget - 6) return plan
+        return direct
+      }
+    }
+    // no plan: look around (this should not happen on the games of the data set)
+    const cmds = this.game.commands().filter((c) => c.startsWith("go to ") || c.startsWith("open "))
+    const cmd = cmds.length > 0 ? rng.pick(cmds) : "look"
+    return [{ cmd, thought: "I am not sure what to do next, so I'll explore." }]
+  }
+
+  advance(action: string): void {
+    if (this.plan === undefined || this.plan[this.cursor]?.cmd !== action) {
+      // off the plan: make the decision the expert would have made here, then compare
+      this.decide()
+    }
+    const following = this.plan !== undefined && this.plan[this.cursor]?.cmd === action
+    const g = this.game.applicable().get(action.trim())
+    this.game.step(action)
+    if (g !== undefined) {
+      const name = action.trim()
+      const m = /^(?:go to|open|examine) (.+)$/.exec(name)
+      if (m !== null) {
+        const id = this.game.rt.data.names.indexOf(m[1]!)
+        const v = new View(this.game)
+        if (id >= 0 && !v.closed(id)) this.known.add(id)
+      }
+    }
+    this.history.push(action)
+    if (following) this.cursor++
+    else this.plan = undefined
+  }
+}
+
+/** The expert policy over a set of games. */
+export const makeExpert = (games: ExpertGames, seed: number): PolicyShape => {
+  const trackers = new Map<string, Array<Tracker>>()
+  const LIMIT = 512
+  let count = 0
+  const trackerFor = (req: PolicyRequest): Tracker | undefined => {
+    const actions = req.turns.map((t) => t.action)
+    const list = trackers.get(req.task.id) ?? []
+    let best: Tracker | undefined
+    for (const t of list) {
+      if (t.history.length > actions.length) continue
+      let prefix = true
+      for (let i = 0; i < t.history.length; i++) if (t.history[i] !== actions[i]) { prefix = false; break }
+      if (prefix && (best === undefined || t.history.length > best.history.length)) best = t
+    }
+    if (best === undefined) {
+      const game = games.newGame(req.task.id)
+      if (game === undefined) return undefined
+      if (count >= LIMIT) {
+        trackers.clear()
+        count = 0
+      }
+      best = new Tracker(game, seed, req.task.id, games.maxSteps)
+      list.push(best)
+      trackers.set(req.task.id, list)
+      count++
+    }
+    for (let i = best.history.length; i < actions.length; i++) best.advance(actions[i]!)
+    return best
+  }
+  return {
+    name: "expert",
+    act: (requests) =>
+      Effect.sync(() =>
+        requests.map((req) => {
+          const tracker = trackerFor(req)
+          if (tracker === undefined) return formatReply("This task is unknown to me.", "look")
+          const step = tracker.decide()
+          return formatReply(step.thought, step.cmd)
+        })
+      )
+  }
+}
