@@ -11,7 +11,12 @@ import { loadEnvironment } from "../Environments"
 import * as Flags from "../Flags"
 import { Io, println } from "../Io"
 
-const indent = (text: string): string => text.split("\n").map((l) => `  ${l}`).join("\n")
+/**
+ * Observations shown to a person: WebShop-style " [SEP] " separators become
+ * line breaks (what the agent sees is unchanged), every line indented.
+ */
+const show = (text: string): string =>
+  text.split(/ \[SEP\] |\n/).map((l) => `  ${l}`).join("\n")
 
 export const playCommand = Command.make(
   "play",
@@ -44,7 +49,7 @@ export const playCommand = Command.make(
       const episode = yield* env.reset(taskId)
       yield* println(`task ${episode.task.id} (${episode.task.split}), at most ${episode.maxSteps} steps`)
       yield* println(`instruction: ${episode.task.instruction}`)
-      yield* println(indent(episode.initialObservation))
+      yield* println(show(episode.initialObservation))
       yield* println("type an action (or 'Thought: ... Action: ...'), 'help' for valid actions, 'quit' to stop")
 
       let last: StepResult | undefined
@@ -75,7 +80,7 @@ export const playCommand = Command.make(
           : episode.step(line)
         steps++
         last = result
-        yield* println(indent(result.observation))
+        yield* println(show(result.observation))
         yield* println(`  reward ${result.reward.toFixed(4)}  done ${result.done}  step ${steps}/${episode.maxSteps}`)
         if (result.done) break
         if (steps >= episode.maxSteps) {
