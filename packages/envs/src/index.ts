@@ -28,6 +28,7 @@ export interface EnvModule {
 /** Environment modules by name, loaded lazily so one env's data is read only when used. */
 export const modules: Partial<Record<EnvName, () => Promise<EnvModule>>> = {
   webshop: () => import("./webshop/index").then((m) => m.module),
+  alfworld: () => import("./alfworld/index").then((m) => m.module),
 }
 
 export const envNames = (): ReadonlyArray<EnvName> => Object.keys(modules) as Array<EnvName>
