@@ -4,7 +4,7 @@
  * checkpoint, `checkpoint:<dir>`) are added as one more case there.
  */
 import { Effect } from "effect"
-import { InvalidInput, randomPolicy, type PolicyShape, type TrajectorySource } from "@eto/core"
+import { type DataFileError, InvalidInput, type PolicyError, randomPolicy, type PolicyShape, type TrajectorySource } from "@eto/core"
 import type { LoadedEnvironment } from "@eto/envs"
 
 export interface ResolvedPolicy {
@@ -23,8 +23,11 @@ export interface PolicyContext {
 /** The policy names and forms `resolvePolicy` understands, for help texts and errors. */
 export const POLICY_FORMS: ReadonlyArray<string> = ["expert", "random"]
 
-export const resolvePolicy = (spec: string, ctx: PolicyContext): Effect.Effect<ResolvedPolicy, InvalidInput> =>
-  Effect.suspend((): Effect.Effect<ResolvedPolicy, InvalidInput> => {
+/** What resolving a policy may fail with (a checkpoint may be missing or unreadable). */
+export type PolicyResolutionError = InvalidInput | DataFileError | PolicyError
+
+export const resolvePolicy = (spec: string, ctx: PolicyContext): Effect.Effect<ResolvedPolicy, PolicyResolutionError> =>
+  Effect.suspend((): Effect.Effect<ResolvedPolicy, PolicyResolutionError> => {
     const value = spec.trim()
     switch (value) {
       case "expert":

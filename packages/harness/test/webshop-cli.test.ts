@@ -236,7 +236,7 @@ describe("eto webshop explain", () => {
 describe("eto envs", () => {
   it.effect("lists WebShop with its splits, task counts and settings", () =>
     Effect.gen(function*() {
-      const json = yield* cli(["envs", "--json"])
+      const json = yield* cli(["envs", "--env", "webshop", "--json"])
       expect(json.code).toBe(0)
       const webshop = JSON.parse(json.stdout).environments.find((e: { name: string }) => e.name === "webshop")
       expect(webshop.defaultSplit).toBe("test")
@@ -247,8 +247,11 @@ describe("eto envs", () => {
         { name: "train", tasks: 5410 }
       ])
       expect(webshop.settings.map((s: { name: string }) => s.name)).toContain("seed")
-      const text = yield* cli(["envs"])
+      const text = yield* cli(["envs", "--env", "webshop"])
       expect(text.stdout).toContain("webshop (default split: test)")
       expect(text.stdout).toContain("test (200 tasks)")
+      const unknown = yield* cli(["envs", "--env", "nethack"])
+      expect(unknown.code).toBe(1)
+      expect(unknown.stderr).toContain("unknown environment 'nethack'")
     }))
 })

@@ -3,9 +3,9 @@
  * settings and, where an environment reports them, task types.
  */
 import { Effect, Option } from "effect"
-import { Command } from "effect/cli"
+import { Command, Flag } from "effect/cli"
 import { envNames, type LoadedEnvironment } from "@eto/envs"
-import { loadEnvironment, taskTypesOf, type TaskTypeInfo } from "../Environments"
+import { loadEnvironment, resolveEnvName, taskTypesOf, type TaskTypeInfo } from "../Environments"
 import * as Flags from "../Flags"
 import { println } from "../Io"
 import { CommandFailed } from "../Errors"
@@ -68,11 +68,20 @@ const printText = (r: EnvReport) =>
 
 export const envsCommand = Command.make(
   "envs",
-  { json: Flags.json, dataDir: Flags.dataDir },
+  {
+    env: Flag.String("env").pipe(
+      Flag.atLeast(0),
+      Flag.withDescription("Only this environment, repeatable (default: every registered one)")
+    ),
+    json: Flags.json,
+    dataDir: Flags.dataDir
+  },
   (flags) =>
     Effect.gen(function*() {
       const reports: Array<EnvReport> = []
-      for (const name of envNames()) {
+      const names = flags.env.length > 0 ? flags.env : envNames()
+      for (const name of names) {
+        if (flags.env.length > 0) yield* resolveEnvName(name)
         const report = yield* loadEnvironment({ env: name, dataDir: Option.getOrUndefined(flags.dataDir) }).pipe(
           Effect.flatMap((env) => describe(name, env)),
           Effect.catch((e) => Effect.succeed<EnvReport>({ name, error: e.message }))
