@@ -29,6 +29,7 @@ export interface EnvModule {
 export const modules: Partial<Record<EnvName, () => Promise<EnvModule>>> = {
   webshop: () => import("./webshop/index").then((m) => m.module),
   alfworld: () => import("./alfworld/index").then((m) => m.module),
+  sciworld: () => import("./sciworld/index").then((m) => m.module),
 }
 
 export const envNames = (): ReadonlyArray<EnvName> => Object.keys(modules) as Array<EnvName>

@@ -1,0 +1,313 @@
+/**
+ * The expert: a gold-path solver per task type. It replays the episode so far
+ * in its own copy of the game (the engine is deterministic), plans the next
+ * action from the state and its privileged knowledge of the task, and writes a
+ * ReAct reply whose wording is chosen by seed.
+ */
+import { Effect } from "effect"
+import { formatReply, type PolicyRequest, type PolicyShape } from "@eto/core"
+import * as Random from "@eto/core/Random"
+import type { Variation } from "./data"
+import type { Game } from "./game"
+import { parse, type ParsedAction } from "./parser"
+import type { Settings } from "./settings"
+import { newGame } from "./tasks"
+import type { Obj, World } from "./world"
+
+export interface Plan {
+  readonly action: string
+  /** The objects the action is meant for (picks the option of an ambiguity prompt). */
+  readonly intent?: ParsedAction | undefined
+  readonly thought: ReadonlyArray<string>
+}
+
+const ordinal = (w: World, o: Obj): number => o.uuid - w.universe.uuid
+const byOrdinal = (w: World, k: number): Obj | undefined => w.findAll((o) => o.uuid - w.universe.uuid === k)[0]
+
+const teleport = (room: string): Plan => ({
+  action: `teleport to ${room}`,
+  thought: [
+    `I need to be in the ${room} next, so I will teleport there.`,
+    `The next thing I need is in the ${room}. Teleporting there.`,
+    `Let me go to the ${room}.`
+  ]
+})
+
+const focus = (ref: string, o: Obj, why: string): Plan => ({
+  action: `focus on ${ref}`,
+  intent: { action: "focus", objects: [o] },
+  thought: [
+    `${why} I will focus on the ${ref}.`,
+    `The ${ref} is the right object: ${why.charAt(0).toLowerCase()}${why.slice(1)} Focusing on it now.`,
+    `${why} Time to focus on the ${ref}.`
+  ]
+})
+
+const act = (action: string, intent: ParsedAction | undefined, thought: ReadonlyArray<string>): Plan => ({ action, intent, thought })
+
+/** Whether `focus on <ref>` names exactly one object when the agent stands in `room`. */
+const uniqueIn = (game: Game, ref: string, room: Obj, target: Obj): boolean => {
+  const w = game.world
+  const home = w.agentRoom()
+  room.add(w.agent)
+  const m = parse(`focus on ${ref}`, w, false).matches
+  home.add(w.agent)
+  return m.length === 1 && m[0]!.objects[0] === target
+}
+
+const inRoom = (w: World, o: Obj): Obj => (o.isInside(w.inventory) ? w.agentRoom() : o.room()!)
+
+// ---------------------------------------------------------------------------
+// Planners per task family
+
+interface Memory {
+  target?: number
+  container?: number
+}
+
+const chooseTarget = (v: Variation, fresh: Game, rng: Random.Rng): number => {
+  const w = fresh.world
+  let pred: (o: Obj) => boolean
+  switch (v.id) {
+    case "4-1":
+      pred = (o) => (o.kind === "animal" && o.species !== "bee") || o.kind === "plant"
+      break
+    case "4-3":
+      pred = (o) => o.kind === "plant"
+      break
+    case "4-4":
+      pred = (o) => o.kind === "animal" && o.species !== "bee"
+      break
+    default:
+      pred = (o) =>
+        ["thermometer", "lighter", "stopwatch", "axe", "orange", "picture", "painting", "drawing", "soap"].includes(o.name) &&
+        o.room() !== undefined
+  }
+  const cands = w.findAll(pred).filter((o) => {
+    const room = o.room()!
+    return uniqueIn(fresh, o.name, room, o)
+  })
+  if (cands.length === 0) throw new Error(`expert: no target for ${v.id}/${v.variation}`)
+  return ordinal(w, rng.pick(cands))
+}
+
+const planClassification = (v: Variation, game: Game, mem: Memory): Plan => {
+  const w = game.world
+  const t = byOrdinal(w, mem.target!)!
+  const box = String(v.params.answerBox)
+  const boxRoom = String(v.params.location)
+  const carry = t.kind === "plant" && t.parent && t.parent.name.includes("flower pot") ? t.parent : t
+  const here = w.agentRoom()
+  const why =
+    v.id === "4-1" ? `The ${t.name} is a living thing.` : v.id === "4-2" ? `The ${t.name} is not alive.` : v.id === "4-3" ? `The ${t.name} is a plant.` : `The ${t.name} is an animal.`
+  if (game.goals.curIdx === 0) {
+    if (inRoom(w, t) !== here) return teleport(inRoom(w, t).name)
+    return focus(t.name, t, why)
+  }
+  if (!carry.isInside(w.inventory)) {
+    if (inRoom(w, carry) !== here) return teleport(inRoom(w, carry).name)
+    return act(`pick up ${carry.name}`, { action: "pick up", objects: [carry] }, [
+      `I will pick up the ${carry.name} so I can carry it to the ${box}.`,
+      `Next I take the ${carry.name} with me.`,
+      `Let me pick up the ${carry.name}.`
+    ])
+  }
+  if (here.name !== boxRoom) return teleport(boxRoom)
+  const b = w.findAll((o) => o.name === box && o.room() === here)[0]!
+  return act(`move ${carry.name} to ${box}`, { action: "move", objects: [carry, b] }, [
+    `The ${box} is here. I will put the ${carry.name} in it.`,
+    `Now I place the ${carry.name} into the ${box}.`,
+    `Moving the ${carry.name} to the ${box} finishes the task.`
+  ])
+}
+
+const planLifespan = (v: Variation, game: Game, turns: ReadonlyArray<{ action: string }>): Plan => {
+  const w = game.world
+  const here = w.agentRoom()
+  if (here.name !== "outside") return teleport("outside")
+  if (!turns.some((t) => t.action === "look around")) {
+    return act("look around", undefined, [
+      "Let me see which animals are here.",
+      "First I will look around to find the animals.",
+      "I should check which animals are outside."
+    ])
+  }
+  const long = String(v.params.long)
+  const short = String(v.params.short)
+  const name = v.id === "7-2" || (v.id === "7-3" && game.goals.curIdx === 1) ? short : long
+  const o = w.accessible(here).find((x) => x.name === name)!
+  const others = [String(v.params.long), String(v.params.medium), String(v.params.short)].filter((n) => n !== name).join(" and the ")
+  const why =
+    name === long
+      ? `Of these animals, the ${name} lives longer than the ${others}.`
+      : `Of these animals, the ${name} has a shorter life than the ${others}.`
+  return focus(name, o, why)
+}
+
+const fetchWater = (game: Game, c: Obj): Plan | undefined => {
+  const w = game.world
+  const here = w.agentRoom()
+  const hasWater = c.children.some((x) => x.name === "water")
+  const sink = w.room("kitchen").children.find((x) => x.name === "sink")!
+  if (hasWater) {
+    if (sink.on) return act("deactivate sink", { action: "deactivate", objects: [sink] }, ["The container has water now, so I will turn the sink off.", "That is enough water. Turning off the sink.", "I will switch the sink off again."])
+    return undefined
+  }
+  if (here.name !== "kitchen") return teleport("kitchen")
+  if (c.parent !== sink) {
+    return act(`move ${c.name} to sink`, { action: "move", objects: [c, sink] }, [
+      `I need water, so I will put the ${c.name} in the sink.`,
+      `The sink can fill the ${c.name} with water. Putting it there.`,
+      `Let me place the ${c.name} in the sink to get water.`
+    ])
+  }
+  return act("activate sink", { action: "activate", objects: [sink] }, ["Turning on the sink will fill the container.", "Now I switch on the sink.", "I will activate the sink to get water."])
+}
+
+const planMix = (v: Variation, game: Game, mem: Memory): Plan => {
+  const w = game.world
+  const here = w.agentRoom()
+  const c = byOrdinal(w, mem.container!)!
+  const product = String(v.params.result)
+  const inputs = String(v.params.inputChemicals).split(",")
+  const made = c.children.find((x) => x.name === product)
+  if (made) return focus(product, made, `The ${product} is ready in the ${c.name}.`)
+  if (inputs.includes("water")) {
+    const p = fetchWater(game, c)
+    if (p) return p
+  }
+  if (!c.isInside(w.inventory)) {
+    if (inRoom(w, c) !== here) return teleport(inRoom(w, c).name)
+    return act(`pick up ${c.name}`, { action: "pick up", objects: [c] }, [
+      `I will carry the ${c.name} to collect the ingredients in it.`,
+      `The ${c.name} will hold the ingredients. Picking it up.`,
+      `Let me take the ${c.name} along.`
+    ])
+  }
+  const names = c.visible().map((x) => x.name)
+  const missing = inputs.filter((i) => i !== "water" && !names.includes(i))
+  if (missing.length === 0) {
+    return act(`mix ${c.name}`, { action: "mix", objects: [c] }, [
+      `All the ingredients are in the ${c.name}. Time to mix them.`,
+      `Everything the recipe lists is together now, so I will mix the ${c.name}.`,
+      `Let me mix the contents of the ${c.name}.`
+    ])
+  }
+  const want = missing[0]!
+  const pool = w.findAll((o) => o.name === want && !o.isInside(c) && o.room() !== undefined)
+  const local = w.accessible(here).filter((o) => o.name === want && !o.isInside(c))
+  const target = local[0] ?? pool.find((o) => o.room()!.name === String(v.params.location)) ?? pool[0]
+  if (!target) throw new Error(`expert: no ${want} for ${v.id}/${v.variation}`)
+  if (!local.includes(target)) return teleport(target.room()!.name)
+  if (target.state === "liquid") {
+    return act(`pour ${want} into ${c.name}`, { action: "pour", objects: [target, c] }, [
+      `The recipe needs ${want}. I will pour it into the ${c.name}.`,
+      `Next ingredient: ${want}. Pouring it into the ${c.name}.`,
+      `I add the ${want} to the ${c.name}.`
+    ])
+  }
+  return act(`move ${want} to ${c.name}`, { action: "move", objects: [target, c] }, [
+    `The recipe needs ${want}. I will put it in the ${c.name}.`,
+    `Next ingredient: ${want}. Moving it into the ${c.name}.`,
+    `I add the ${want} to the ${c.name}.`
+  ])
+}
+
+const planPaint = (v: Variation, game: Game, mem: Memory): Plan => {
+  const w = game.world
+  const here = w.agentRoom()
+  const c = byOrdinal(w, mem.container!)!
+  const secondary = String(v.params.secondaryColor)
+  const tertiary = String(v.params.tertiaryColor)
+  const stage2 = v.id === "6-3" && game.goals.curIdx === 1
+  const goal = stage2 ? tertiary : secondary
+  const inputs = stage2 ? String(v.params.inputChemicalsTertiary).split(",") : String(v.params.inputChemicalsSecondary).split(",")
+  const made = c.children.find((x) => x.name === goal)
+  if (made) {
+    return focus(goal, made, stage2 ? `The ${goal} is mixed.` : `The ${goal} is the colour I had to make${v.id === "6-3" ? " first" : ""}.`)
+  }
+  if (here !== inRoom(w, c)) return teleport(inRoom(w, c).name)
+  const names = c.visible().map((x) => x.name)
+  const missing = inputs.filter((i) => !names.includes(i))
+  if (missing.length === 0 && names.length === inputs.length) {
+    return act(`mix ${c.name}`, { action: "mix", objects: [c] }, [
+      `Both paints are in the ${c.name}. Mixing them now.`,
+      `The ${c.name} holds ${inputs.join(" and ")}. Time to mix.`,
+      `Let me mix the paints in the ${c.name}.`
+    ])
+  }
+  const want = missing[0]!
+  const src = w.accessible(here).find((o) => o.name === want && !o.isInside(c))
+  if (!src) throw new Error(`expert: no ${want} in ${here.name} for ${v.id}/${v.variation}`)
+  return act(`pour ${want} into ${c.name}`, { action: "pour", objects: [src, c] }, [
+    `${goal.charAt(0).toUpperCase()}${goal.slice(1)} needs ${inputs.join(" and ")}. I will pour the ${want} into the ${c.name}.`,
+    `Next I pour the ${want} into the ${c.name}.`,
+    `The ${c.name} still needs ${want}. Pouring it in.`
+  ])
+}
+
+const chooseContainer = (v: Variation, fresh: Game): number => {
+  const w = fresh.world
+  if (v.id === "6-1") return ordinal(w, w.findAll((o) => o.name === "metal pot")[0]!)
+  const table = w.room("art studio").children.find((o) => o.name === "table")!
+  return ordinal(w, table.children.find((o) => o.kind === "vessel")!)
+}
+
+/** The next expert move in a game state. */
+export const planNext = (v: Variation, game: Game, mem: Memory, turns: ReadonlyArray<{ action: string }>): Plan => {
+  switch (v.id.charAt(0)) {
+    case "4":
+      return planClassification(v, game, mem)
+    case "7":
+      return planLifespan(v, game, turns)
+    case "6":
+      return v.id === "6-1" ? planMix(v, game, mem) : planPaint(v, game, mem)
+    default:
+      throw new Error(`expert: no solver for task type ${v.id}`)
+  }
+}
+
+export interface ExpertTaskSource {
+  variation(taskId: string): Variation | undefined
+  readonly settings: Settings
+}
+
+const sameAction = (a: ParsedAction, b: ParsedAction) =>
+  a.action === b.action && a.objects.length === b.objects.length && a.objects.every((o, i) => o === b.objects[i])
+
+/** Replays the turns and returns the expert's next reply. */
+export const expertReply = (source: ExpertTaskSource, seed: number, request: PolicyRequest): string => {
+  const v = source.variation(request.task.id)
+  if (!v) throw new Error(`expert: unknown task ${request.task.id}`)
+  const fresh = newGame(v, source.settings)
+  const memRng = Random.make(`sciworld-expert:${seed}:${request.task.id}`)
+  const mem: Memory = {}
+  if (v.id.startsWith("4-")) mem.target = chooseTarget(v, fresh, memRng)
+  if (v.id.startsWith("6-")) mem.container = chooseContainer(v, fresh)
+  const game = newGame(v, source.settings)
+  for (const t of request.turns) if (t.action !== "") game.step(t.action)
+  const rng = Random.make(`sciworld-expert:${seed}:${request.task.id}:${request.turns.length}`)
+  const pending = game.pending
+  if (pending !== undefined) {
+    game.pending = undefined
+    const plan = planNext(v, game, mem, request.turns)
+    game.pending = pending
+    const idx = plan.intent ? pending.findIndex((p) => sameAction(p, plan.intent!)) : 0
+    const i = idx < 0 ? 0 : idx
+    return formatReply(
+      rng.pick([
+        `Several objects match. Option ${i} is the one I meant.`,
+        `The command was ambiguous; I choose option ${i}.`,
+        `I pick option ${i} from the list.`
+      ]),
+      String(i)
+    )
+  }
+  const plan = planNext(v, game, mem, request.turns)
+  return formatReply(rng.pick(plan.thought), plan.action)
+}
+
+export const makeExpert = (source: ExpertTaskSource, seed: number): PolicyShape => ({
+  name: "sciworld-expert",
+  act: (requests) => Effect.sync(() => requests.map((r) => expertReply(source, seed, r)))
+})

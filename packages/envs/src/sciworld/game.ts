@@ -1,0 +1,323 @@
+/**
+ * One running simulation: parses commands, runs actions, advances time and
+ * keeps the score (the simulator's side of an episode).
+ */
+import { PAINT_MIXES, RECIPES } from "./catalog"
+import { GoalTracker, type SequentialGoal, type UnorderedGoal } from "./goals"
+import { ambiguityPrompt, parse, type ParsedAction } from "./parser"
+import { clean, cursory, detailed, lookAround, makeObject, type Obj, type World } from "./world"
+
+export const UNKNOWN_ACTION =
+  "Unknown action.  Type 'help' for a list of actions, and 'objects' for a list of possible object referents."
+export const NO_MATCH = "No known action matches that input."
+
+export interface GameSpec {
+  readonly world: World
+  readonly description: string
+  readonly sequential: ReadonlyArray<SequentialGoal>
+  readonly unordered: ReadonlyArray<UnorderedGoal>
+  readonly electrical: boolean
+}
+
+export interface GameStep {
+  readonly observation: string
+  readonly score: number
+  readonly ticked: boolean
+  readonly parsed: boolean
+}
+
+export class Game {
+  readonly world: World
+  readonly goals: GoalTracker
+  pending: ReadonlyArray<ParsedAction> | undefined = undefined
+  private waitLeft = 0
+
+  constructor(readonly spec: GameSpec) {
+    this.world = spec.world
+    this.goals = new GoalTracker(spec.sequential, spec.unordered)
+    this.goals.check(this.world)
+  }
+
+  get score(): number {
+    return this.goals.score()
+  }
+
+  get completed(): boolean {
+    return this.goals.completed
+  }
+
+  get failed(): boolean {
+    return this.goals.failed
+  }
+
+  /** One agent command. */
+  step(input: string): GameStep {
+    if (this.pending !== undefined) {
+      const options = this.pending
+      this.pending = undefined
+      const text = input.trim()
+      const n = /^\d+$/.test(text) ? Number(text) : -1
+      if (n >= 0 && n < options.length) return this.run(options[n]!)
+      this.advance(true)
+      return { observation: UNKNOWN_ACTION, score: this.score, ticked: true, parsed: true }
+    }
+    const { matches } = parse(input, this.world, this.spec.electrical)
+    if (matches.length === 0) return { observation: NO_MATCH, score: this.score, ticked: false, parsed: false }
+    if (matches.length > 1) {
+      this.pending = matches
+      return { observation: ambiguityPrompt(matches, this.world), score: this.score, ticked: false, parsed: true }
+    }
+    return this.run(matches[0]!)
+  }
+
+  /** Runs one resolved action. */
+  run(action: ParsedAction): GameStep {
+    const free = action.action === "look around" || action.action === "inventory" || action.action === "task"
+    let reply = this.execute(action)
+    if (free) {
+      this.goals.check(this.world)
+    } else {
+      this.advance(true)
+    }
+    reply = clean(reply)
+    return { observation: reply === "" ? UNKNOWN_ACTION : reply, score: this.score, ticked: !free, parsed: true }
+  }
+
+  private advance(timeTaking: boolean): void {
+    this.goals.check(this.world)
+    if (!timeTaking) return
+    this.world.tick()
+    this.goals.check(this.world)
+    while (this.waitLeft > 0) {
+      this.waitLeft--
+      this.goals.check(this.world)
+      this.world.tick()
+      this.goals.check(this.world)
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Actions
+
+  private execute(a: ParsedAction): string {
+    const [x, y] = a.objects
+    const w = this.world
+    switch (a.action) {
+      case "look around":
+        return lookAround(w.agentRoom(), w)
+      case "inventory": {
+        const items = w.inventory.visible()
+        return "In your inventory, you see:\n" + (items.length === 0 ? "\tnothing" : items.map((o) => `\t${cursory(o)}`).join("\n"))
+      }
+      case "task":
+        return `Task description:\n${this.spec.description}`
+      case "look at":
+        w.pastActions.push(`look at:${x!.name}`)
+        return x!.kind === "room" ? lookAround(x!, w) : detailed(x!)
+      case "look in":
+        return this.lookIn(x!)
+      case "open":
+        return this.openClose(x!, true)
+      case "close":
+        return this.openClose(x!, false)
+      case "activate":
+        return this.activate(x!, true)
+      case "deactivate":
+        return this.activate(x!, false)
+      case "move":
+        return this.move(x!, y!)
+      case "pick up":
+        if (x!.parent === w.inventory) return "That object already appears to be in the inventory."
+        return this.move(x!, w.inventory)
+      case "put down":
+        if (!x!.isInside(w.inventory)) return "That object does not appear to be in the inventory."
+        return this.move(x!, w.agentRoom())
+      case "pour":
+        return this.pour(x!, y!)
+      case "dunk":
+        return this.dunk(x!, y!)
+      case "mix":
+        return this.mix(x!)
+      case "use":
+        w.pastActions.push(`use:${x!.name}:${y!.name}`)
+        return this.use(x!, y!)
+      case "read":
+        w.pastActions.push(`read:${x!.name}`)
+        if (x!.kind === "recipe") return x!.text
+        if (x!.kind === "book") return `The book reads:\n${x!.text}`
+        return "It's not clear how to read that."
+      case "eat":
+        if (x!.kind === "fruit" || x!.kind === "food") {
+          w.destroy(x!)
+          return `The ${x!.name} was delicious.`
+        }
+        return `The ${x!.name} is not edible.`
+      case "flush":
+        return x!.kind === "toilet" ? "The toilet is flushed." : `The ${x!.name} is not something that can be flushed.`
+      case "focus":
+        this.goals.focus = x!
+        return `You focus on the ${x!.descName()}.`
+      case "reset task":
+        this.goals.reset()
+        return "Task progress has been reset."
+      case "connect":
+        return "Connecting electrical parts is not modelled in this task."
+      case "disconnect":
+        return "Disconnecting electrical parts is not modelled in this task."
+      case "wait":
+        this.waitLeft = 10
+        return "You decide to wait for 10 iterations."
+      case "wait1":
+        this.waitLeft = 1
+        return "You decide to wait for 1 iterations."
+      case "go":
+        return this.go(x!)
+      case "teleport":
+        if (x!.kind !== "room") return `Its not clear how to go to ${x!.name}.`
+        x!.add(w.agent)
+        return `You teleport to the ${x!.name}.`
+    }
+  }
+
+  private lookIn(x: Obj): string {
+    if (!x.container) return "It's not clear how to look inside of that."
+    if (!x.open) return `The ${x.name} isn't open, so you can't see inside.`
+    const vis = x.visible()
+    if (vis.length === 0) return `There is nothing in the ${x.name}.`
+    return `Inside the ${x.name} is: \n` + vis.map((o) => `\t${cursory(o)}`).join("\n")
+  }
+
+  private openClose(x: Obj, open: boolean): string {
+    if (!x.closable) return open ? `The ${x.name} is not openable.` : `The ${x.name} is not closeable.`
+    if (x.open === open) return `The ${x.name} is already ${open ? "open" : "closed"}.`
+    x.open = open
+    return `The ${x.name} is now ${open ? "open" : "closed"}.`
+  }
+
+  private activate(x: Obj, on: boolean): string {
+    if (!x.activable) return `The ${x.name} is not something that can be ${on ? "activated" : "deactivated"}.`
+    if (x.broken) return `The ${x.name} appears broken, and can't be activated or deactivated.`
+    if (x.on === on) return `The ${x.name} is already ${on ? "activated" : "deactivated"}.`
+    x.on = on
+    return `The ${x.name} is now ${on ? "activated" : "deactivated"}.`
+  }
+
+  private move(x: Obj, y: Obj): string {
+    const w = this.world
+    if (!x.moveable || x.kind === "room" || x.kind === "door" || x.kind === "terminal") return `The ${x.name} is not moveable.`
+    if (x.state === "liquid" && (x.kind === "substance" || x.kind === "paint" || x.kind === "food")) {
+      return "You can't pick up a liquid directly.  Try pouring it from one container to another, or dunking empty containers into containers filled with the liquid."
+    }
+    if (x.state === "gas") return "You can't pick up a gas directly."
+    if (y === x || y.isInside(x)) return "You can't move something into itself."
+    if (!y.container) return "That can't be moved there."
+    if (!y.open) return `That can't be moved there, because the ${y.name} isn't open.`
+    y.add(x)
+    const target = y === w.inventory ? "inventory" : y.name
+    return `You move the ${x.name} to the ${target}.`
+  }
+
+  private pour(x: Obj, y: Obj): string {
+    if (!y.container) return "That can't be moved there."
+    if (!y.open) return `That can't be moved there, because the ${y.name} isn't open.`
+    if (y === x || y.isInside(x)) return "You can't move something into itself."
+    if (x.container && x.kind !== "plant") {
+      const contents = x.visible()
+      if (contents.length === 0) return `The ${x.name} is empty, so there's nothing to pour.`
+      for (const c of contents) y.add(c)
+      return `You pour the contents of the ${x.name} into the ${y.name}.`
+    }
+    if (x.state === "liquid") {
+      y.add(x)
+      return `You pour the ${x.name} into the ${y.name}.`
+    }
+    return "I'm not sure how to pour a solid. "
+  }
+
+  private dunk(x: Obj, y: Obj): string {
+    if (!x.container || !y.container) return "I'm not sure how to dunk those things."
+    const liquids = y.visible().filter((c) => c.state === "liquid")
+    if (liquids.length === 0) return `There is no liquid in the ${y.name} to dunk the ${x.name} into.`
+    for (const l of liquids) x.add(l)
+    return `You dunk the ${x.name} into the ${y.name}.`
+  }
+
+  private mix(x: Obj): string {
+    const w = this.world
+    if (!x.container) return `The ${x.name} is not a container, so it can't be mixed.`
+    const items = x.visible()
+    if (items.length === 0) return "That container is empty, so there are no items to mix."
+    if (items.length === 1) return `There is only one thing (${items[0]!.name})`
+    const key = (o: Obj) => (o.name === "water" && o.state !== "liquid" ? "" : o.name)
+    const names = items.map(key).sort()
+    for (const r of RECIPES) {
+      const want = [...r.inputs].sort()
+      if (want.length === names.length && want.every((n, i) => n === names[i])) {
+        for (const o of items) w.destroy(o)
+        x.add(makeObject(r.product, []))
+        return r.reply
+      }
+    }
+    const paints = items.filter((o) => o.kind === "paint" && o.state === "liquid")
+    if (paints.length === items.length && paints.length >= 2 && paints.length <= 4) {
+      const colours = paints.map((p) => p.name.replace(/ paint$/, ""))
+      let product = "brown"
+      let reply = "The paints mix to produce brown paint."
+      if (colours.length === 2) {
+        for (const m of PAINT_MIXES) {
+          if ((colours[0] === m.a && colours[1] === m.b) || (colours[0] === m.b && colours[1] === m.a)) {
+            product = m.product
+            reply = m.reply
+            break
+          }
+        }
+      }
+      for (const o of items) w.destroy(o)
+      x.add(makeObject(`${product} paint`, []))
+      return reply
+    }
+    return `Mixing the contents of the ${x.name} does not appear to produce anything new.`
+  }
+
+  private use(x: Obj, y: Obj): string {
+    const w = this.world
+    switch (x.kind) {
+      case "thermometer":
+        if (!y.material) return "That thing doesn't appear to have a temperature that the thermometer can read. "
+        return `the thermometer measures a temperature of ${Math.round(y.temperature)} degrees celsius`
+      case "lighter":
+        if (y.material && y.material.combustionPoint <= 2200) {
+          w.ignite(y)
+          return `The ${y.name} catches fire.`
+        }
+        if (y.material) y.temperature += 10
+        return `The lighter heats up the ${y.name} a small amount.`
+      case "tool":
+        if (x.name === "shovel" && y.kind === "ground") {
+          w.spawn(makeObject("soil", []), w.agentRoom())
+          return "You dig a hole in the ground, and place the soil nearby."
+        }
+        return "I'm not sure how to use those two things together."
+      default:
+        return `I'm not sure how to use the ${x.name}. `
+    }
+  }
+
+  private go(x: Obj): string {
+    const w = this.world
+    const room = w.agentRoom()
+    let door: Obj | undefined
+    let target: Obj | undefined
+    if (x.kind === "door") {
+      door = x
+      target = w.otherSide(x, room)
+    } else if (x.kind === "room") {
+      door = w.doorsOf(room).find((d) => w.otherSide(d, room) === x)
+      target = x
+    }
+    if (!door || !target) return "It's not clear how to get there from here."
+    if (!door.open) return "The door is not open."
+    target.add(w.agent)
+    return x.kind === "door" ? `You move through the door to the ${target.name}.` : `You move to the ${target.name}.`
+  }
+}

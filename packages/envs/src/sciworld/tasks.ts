@@ -1,0 +1,227 @@
+/**
+ * The 24 task types of topics 1-8: their step budgets, whether this engine
+ * runs them faithfully, and how a variation becomes a running game.
+ */
+import * as Random from "@eto/core/Random"
+import { type Variation, parseLayout, type LayoutNode } from "./data"
+import { Game } from "./game"
+import {
+  find,
+  findAnswerBox,
+  focusedInInventory,
+  focusOn,
+  inContainer,
+  inRoomWithObject,
+  inRoomWithOpenDoor,
+  moveToLocation,
+  moveToNewLocation,
+  objectsInSingleContainer,
+  pastAction,
+  type SequentialGoal,
+  type UnorderedGoal
+} from "./goals"
+import type { Settings } from "./settings"
+import { type Obj, World } from "./world"
+
+export interface TaskType {
+  readonly id: string
+  readonly etoId: number
+  readonly name: string
+  readonly maxSteps: number
+  readonly enabled: boolean
+  /** Why a type is disabled (empty when enabled). */
+  readonly reason: string
+}
+
+const HEAT = "needs heat transfer and changes of state (heater set points, pairwise conduction, combustion), which this engine does not model yet"
+const ELECTRIC = "needs the electrical circuit model (terminals, polarity, generators, conductivity), which this engine does not model yet"
+const LIFE_PLANT = "needs plant growth, pollination by bees and fruiting whose timing has not been verified against the original; left out rather than scored on approximate dynamics"
+const LIFE_STAGES = "needs life-stage timing whose per-tick goal-evaluation counts have not been verified against the original; left out rather than scored on approximate dynamics"
+const MEASURE = "its 25 partial-credit subgoals include heating goals that need the heat model (stage 4); the answer check alone would give wrong partial scores"
+
+const tt = (id: string, etoId: number, name: string, maxSteps: number, reason = ""): TaskType => ({
+  id,
+  etoId,
+  name,
+  maxSteps,
+  enabled: reason === "",
+  reason
+})
+
+export const TASK_TYPES: ReadonlyArray<TaskType> = [
+  tt("1-1", 0, "boil", 100, HEAT),
+  tt("1-2", 3, "melt", 80, HEAT),
+  tt("1-3", 2, "freeze", 80, HEAT),
+  tt("1-4", 1, "change-the-state-of-matter-of", 80, HEAT),
+  tt("2-1", 6, "use-thermometer", 30, HEAT),
+  tt("2-2", 4, "measure-melting-point-known-substance", 120, MEASURE),
+  tt("3-1", 7, "power-component", 20, ELECTRIC),
+  tt("3-2", 8, "power-component-renewable-vs-nonrenewable-energy", 30, ELECTRIC),
+  tt("3-3", 9, "test-conductivity", 30, ELECTRIC),
+  tt("3-4", 10, "test-conductivity-of-unknown-substances", 30, ELECTRIC),
+  tt("4-1", 12, "find-living-thing", 15),
+  tt("4-2", 13, "find-non-living-thing", 15),
+  tt("4-3", 14, "find-plant", 15),
+  tt("4-4", 11, "find-animal", 15),
+  tt("5-1", 16, "grow-plant", 30, LIFE_PLANT),
+  tt("5-2", 15, "grow-fruit", 60, LIFE_PLANT),
+  tt("6-1", 17, "chemistry-mix", 60),
+  tt("6-2", 18, "chemistry-mix-paint-secondary-color", 15),
+  tt("6-3", 19, "chemistry-mix-paint-tertiary-color", 30),
+  tt("7-1", 20, "lifespan-longest-lived", 10),
+  tt("7-2", 22, "lifespan-shortest-lived", 10),
+  tt("7-3", 21, "lifespan-longest-lived-then-shortest-lived", 12),
+  tt("8-1", 23, "identify-life-stages-1", 30, LIFE_STAGES),
+  tt("8-2", 24, "identify-life-stages-2", 30, LIFE_STAGES)
+]
+
+export const taskType = (id: string): TaskType | undefined => TASK_TYPES.find((t) => t.id === id)
+
+const str = (v: Variation, key: string): string => {
+  const x = v.params[key]
+  if (typeof x !== "string") throw new Error(`variation ${v.id}/${v.variation}: parameter '${key}' missing`)
+  return x
+}
+
+/** The task description the agent sees (with the 6-3 wording setting applied). */
+export const describeTask = (v: Variation, settings: Settings): string => {
+  if (v.id === "6-3" && settings.paintTertiaryWording === "tertiary") {
+    const secondary = str(v, "secondaryColor")
+    const tertiary = str(v, "tertiaryColor")
+    const tail = `focus on the ${secondary}.`
+    if (v.description.endsWith(tail)) return v.description.slice(0, -tail.length) + `focus on the ${tertiary}.`
+  }
+  return v.description
+}
+
+interface Goals {
+  readonly sequential: ReadonlyArray<SequentialGoal>
+  readonly unordered: ReadonlyArray<UnorderedGoal>
+}
+
+const livingVerdict = (ok: boolean): "success" | "fail" => (ok ? "success" : "fail")
+
+const goalsFor = (v: Variation): Goals => {
+  switch (v.id) {
+    case "4-1":
+    case "4-2":
+    case "4-3":
+    case "4-4": {
+      const box = str(v, "answerBox")
+      const room = str(v, "location")
+      const first =
+        v.id === "4-1"
+          ? focusOn("focus on a living thing", (o) => livingVerdict(o.isLiving()))
+          : v.id === "4-2"
+          ? focusOn("focus on a non-living thing", (o) => (o.isLiving() ? "fail" : o.moveable && o.kind !== "room" ? "success" : "notyet"))
+          : v.id === "4-3"
+          ? focusOn("focus on a plant", (o) => livingVerdict(o.kind === "plant"))
+          : focusOn("focus on an animal", (o) => livingVerdict(o.kind === "animal"))
+      return {
+        sequential: [first, inContainer(box)],
+        unordered: [focusedInInventory(), inRoomWithOpenDoor(), moveToNewLocation(), moveToLocation(room)]
+      }
+    }
+    case "7-1":
+    case "7-2":
+    case "7-3": {
+      const long = str(v, "long")
+      const short = str(v, "short")
+      const seq = v.id === "7-1" ? [find(long)] : v.id === "7-2" ? [find(short)] : [find(long, true), find(short)]
+      return { sequential: seq, unordered: [moveToNewLocation("outside"), moveToLocation("outside")] }
+    }
+    case "6-1": {
+      const product = str(v, "result")
+      const inputs = str(v, "inputChemicals").split(",")
+      return {
+        sequential: [find(product)],
+        unordered: [
+          moveToNewLocation(),
+          ...inputs.map((i) => inRoomWithObject(i)),
+          objectsInSingleContainer(inputs),
+          inRoomWithObject(product),
+          pastAction("read:recipe")
+        ]
+      }
+    }
+    case "6-2": {
+      const secondary = str(v, "secondaryColor")
+      const inputs = str(v, "inputChemicalsSecondary").split(",")
+      return {
+        sequential: [find(secondary)],
+        unordered: [moveToNewLocation(), ...inputs.map((i) => inRoomWithObject(i)), objectsInSingleContainer(inputs), inRoomWithObject(secondary)]
+      }
+    }
+    case "6-3": {
+      const secondary = str(v, "secondaryColor")
+      const tertiary = str(v, "tertiaryColor")
+      const inputs2 = str(v, "inputChemicalsSecondary").split(",")
+      const inputs3 = str(v, "inputChemicalsTertiary").split(",")
+      const place = str(v, "location")
+      const k = ["secondary"]
+      return {
+        sequential: [find(secondary, true), find(tertiary)],
+        unordered: [
+          moveToNewLocation(place),
+          moveToLocation(place),
+          ...inputs2.map((i) => inRoomWithObject(i)),
+          objectsInSingleContainer(inputs2),
+          inRoomWithObject(secondary, "secondary"),
+          ...inputs3.map((i) => inRoomWithObject(i, undefined, k)),
+          objectsInSingleContainer(inputs3, undefined, k),
+          inRoomWithObject(tertiary, undefined, k)
+        ]
+      }
+    }
+    case "2-2": {
+      const above = str(v, "boxAbove")
+      const below = str(v, "boxBelow")
+      const mp = Number(v.params.meltingPoint)
+      const t = Number(v.params.temperaturePoint)
+      const substance = str(v, "objectName")
+      const right = mp >= t ? above : below
+      const wrong = right === above ? below : above
+      return {
+        sequential: [find("thermometer", true), find(substance), findAnswerBox(right, wrong)],
+        unordered: []
+      }
+    }
+    default:
+      throw new Error(`task type ${v.id} is not available in this engine`)
+  }
+}
+
+const layoutCache = new WeakMap<Variation, Record<string, Array<LayoutNode>>>()
+
+const layoutsOf = (v: Variation): Record<string, Array<LayoutNode>> => {
+  let l = layoutCache.get(v)
+  if (!l) {
+    l = {}
+    for (const [room, text] of Object.entries(v.rooms)) l[room] = parseLayout(text)
+    layoutCache.set(v, l)
+  }
+  return l
+}
+
+/** Builds a fresh game for a variation. */
+export const newGame = (v: Variation, settings: Settings): Game => {
+  const rng = Random.make(`sciworld:${v.id}/${v.variation}`)
+  const world = new World(layoutsOf(v), v.start_room, { openContainers: settings.openContainers, rng })
+  if (!settings.inventoryOrange) for (const o of world.inventory.children.slice()) if (o.name === "orange") world.destroy(o)
+  if (v.id === "6-1") {
+    const product = str(v, "result")
+    const inputs = str(v, "inputChemicals").split(",")
+    for (const r of world.findAll((o: Obj) => o.kind === "recipe")) {
+      r.title = `instructions to make ${product}`
+      r.text = `The recipe reads:\nTo make ${product}, you need to mix ${inputs.join(", ")}.`
+    }
+  }
+  const goals = goalsFor(v)
+  return new Game({
+    world,
+    description: describeTask(v, settings),
+    sequential: goals.sequential,
+    unordered: goals.unordered,
+    electrical: v.id.startsWith("3-")
+  })
+}

@@ -1,0 +1,1104 @@
+/**
+ * The ScienceWorld object tree: rooms, doors, the agent and every object in
+ * them, with their descriptions, referents and per-tick behaviour.
+ */
+import type { Rng } from "@eto/core/Random"
+import {
+  ANIMALS,
+  animalDisplayName,
+  BOOK_AUTHORS,
+  CYCLE_STAGES,
+  type Cycle,
+  DOORS,
+  LOCATIONS,
+  type Material,
+  MATERIALS,
+  type PlantStage,
+  stageLength,
+  type StateOfMatter
+} from "./catalog"
+import type { LayoutNode } from "./data"
+
+export type Kind =
+  | "universe"
+  | "room"
+  | "agent"
+  | "inventory"
+  | "door"
+  | "furniture"
+  | "cabinet"
+  | "cooler"
+  | "oven"
+  | "stove"
+  | "sink"
+  | "toilet"
+  | "drain"
+  | "drawer"
+  | "vessel"
+  | "box"
+  | "substance"
+  | "block"
+  | "food"
+  | "fruit"
+  | "paint"
+  | "soil"
+  | "thermometer"
+  | "stopwatch"
+  | "lighter"
+  | "tool"
+  | "item"
+  | "picture"
+  | "book"
+  | "recipe"
+  | "ground"
+  | "animal"
+  | "plant"
+  | "flower"
+  | "pollen"
+  | "bulb"
+  | "wire"
+  | "battery"
+  | "switch"
+  | "generator"
+  | "terminal"
+
+let nextUuid = 1
+
+export class Obj {
+  readonly uuid: number
+  parent: Obj | undefined = undefined
+  readonly children: Array<Obj> = []
+  container = false
+  open = true
+  closable = false
+  moveable = true
+  hidden = false
+  activable = false
+  on = false
+  broken = false
+  material: Material | undefined = undefined
+  temperature = 10
+  state: StateOfMatter | undefined = undefined
+  /** Extra referents beyond the name. */
+  nouns: Array<string> = []
+  /** Whether "containing ..." referents are added (cups, pots, jars). */
+  contentRefs = false
+  /** Display-name override (fruit colour, jam colour). */
+  display: string | undefined = undefined
+  article: "a" | "an" = "a"
+  // living things
+  species = ""
+  cycle: Cycle = "mammal"
+  stage = ""
+  stageTicks = 0
+  /** Plants: cumulative ticks with water and soil (seed) or unstressed (later stages). */
+  growTicks = 0
+  noWater = 0
+  noSoil = 0
+  badTemp = 0
+  // flowers and pollen
+  plantOf: Obj | undefined = undefined
+  pollinatedAt = -1
+  // combustion
+  burnLeft = 0
+  burned = false
+  // documents
+  text = ""
+  title = ""
+  // doors
+  doorRooms: readonly [Obj, Obj] | undefined = undefined
+  // electricity
+  terminals: Array<Obj> = []
+  terminalOf: Obj | undefined = undefined
+  connection: Obj | undefined = undefined
+  voltage = ""
+  lastTick = -1
+
+  constructor(public name: string, public kind: Kind) {
+    this.uuid = nextUuid++
+  }
+
+  /** Name used in replies and focus (life stage, fire). */
+  descName(): string {
+    let base = this.display ?? this.name
+    if (this.kind === "animal") base = animalDisplayName(this.species, this.cycle, this.stage)
+    else if (this.kind === "plant") base = this.plantName()
+    if (this.burnLeft > 0) return `${base} (on fire)`
+    if (this.burned) return `burned ${base}`
+    return base
+  }
+
+  plantName(): string {
+    if (this.species === "pea") return this.stage === "seed" ? "pea seed" : "pea plant"
+    return this.stage === "seed" ? `${this.species} seed` : `${this.species} tree`
+  }
+
+  isLiving(): boolean {
+    return this.kind === "animal" || this.kind === "plant"
+  }
+
+  add(child: Obj): void {
+    if (child.parent) child.parent.remove(child)
+    child.parent = this
+    let i = this.children.length
+    while (i > 0 && this.children[i - 1]!.uuid > child.uuid) i--
+    this.children.splice(i, 0, child)
+  }
+
+  remove(child: Obj): void {
+    const i = this.children.indexOf(child)
+    if (i >= 0) this.children.splice(i, 1)
+    child.parent = undefined
+  }
+
+  /** Visible direct contents. */
+  visible(): Array<Obj> {
+    return this.children.filter((c) => !c.hidden)
+  }
+
+  /** The room (or universe) this object is in. */
+  room(): Obj | undefined {
+    let o: Obj | undefined = this.parent
+    while (o && o.kind !== "room") o = o.parent
+    return o
+  }
+
+  /** True when this object is inside `other` at any depth. */
+  isInside(other: Obj): boolean {
+    let o = this.parent
+    while (o) {
+      if (o === other) return true
+      o = o.parent
+    }
+    return false
+  }
+
+  stateOf(): StateOfMatter | undefined {
+    return this.state
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Descriptions
+
+const sortByName = (objs: ReadonlyArray<Obj>): Array<Obj> =>
+  objs.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.uuid - b.uuid))
+
+const inline = (objs: ReadonlyArray<Obj>): string => {
+  const vis = sortByName(objs.filter((o) => !o.hidden))
+  return vis.length === 0 ? "nothing" : vis.map((o) => cursory(o)).join(", ")
+}
+
+const multiline = (objs: ReadonlyArray<Obj>): string => {
+  const vis = sortByName(objs.filter((o) => !o.hidden))
+  return vis.length === 0 ? "\tnothing\n" : vis.map((o) => `\t${cursory(o)}\n`).join("")
+}
+
+const doorPart = (o: Obj, detailed: boolean): string => {
+  const dn = o.descName()
+  let s = `The ${dn} door is ${o.open ? "open" : "closed"}. `
+  if (o.open) s += detailed ? `In the ${dn} is: \n${multiline(o.children)}` : `In the ${dn} is: ${inline(o.children)}.`
+  return s
+}
+
+export const cursory = (o: Obj): string => describe(o, false)
+export const detailed = (o: Obj): string => describe(o, true)
+
+const describe = (o: Obj, detail: boolean): string => {
+  const dn = o.descName()
+  switch (o.kind) {
+    case "agent":
+      return "the agent"
+    case "substance":
+      return `a substance called ${dn}`
+    case "block":
+    case "item":
+    case "tool":
+    case "lighter":
+    case "battery":
+    case "wire":
+    case "picture":
+      return `${o.article} ${dn}`
+    case "food":
+    case "paint":
+    case "soil":
+    case "pollen":
+      return dn
+    case "fruit":
+      return `${o.article} ${dn}`
+    case "vessel":
+    case "box":
+      return `a ${dn} (containing ${inline(o.children)})`
+    case "furniture":
+      return detail ? `a ${dn}. On the ${dn} is: \n${multiline(o.children)}` : `a ${dn}. On the ${dn} is: ${inline(o.children)}.`
+    case "cabinet":
+      return `a ${dn}. ${doorPart(o, detail)}`
+    case "cooler":
+      return `a ${dn}${o.on ? "" : ", which is turned off"}. ${doorPart(o, detail)}`
+    case "oven":
+      return `a ${dn}, which is turned ${o.on ? "on" : "off"}. ${doorPart(o, detail)}`
+    case "stove":
+      return detail
+        ? `a ${dn}, which is turned ${o.on ? "on" : "off"}. On the ${dn} is: \n${multiline(o.children)}`
+        : `a ${dn}, which is turned ${o.on ? "on" : "off"}. On the ${dn} is: ${inline(o.children)}.`
+    case "sink":
+      return detail
+        ? `a ${dn}, which is turned ${o.on ? "on" : "off"}. In the ${dn} is: \n${multiline(o.children)}`
+        : `a ${dn}, which is turned ${o.on ? "on" : "off"}. In the ${dn} is: ${inline(o.children)}.`
+    case "toilet":
+      return detail ? `a ${dn}. In the ${dn} is: \n${multiline(o.children)}` : `a ${dn}. In the ${dn} is: ${inline(o.children)}.`
+    case "drain":
+      return "A drain, which is open"
+    case "drawer":
+      if (!detail) return `a ${dn}`
+      return o.open ? `a ${dn}. In the ${dn} is: \n${multiline(o.children)}` : `a ${dn}.  The drawer is closed.`
+    case "thermometer":
+      return `a ${dn}, currently reading a temperature of ${Math.round(o.temperature)} degrees celsius`
+    case "stopwatch":
+      return `a ${dn}, which is ${o.on ? "activated" : "deactivated"}. `
+    case "book":
+      return `A book (${o.title}) titled ${o.title} by ${BOOK_AUTHORS[o.title] ?? "an unknown author"}`
+    case "recipe":
+      return `A recipe titled ${o.title}`
+    case "ground":
+      return "the ground"
+    case "animal":
+      return `a ${dn}${o.noWater < 0 ? " (that looks unwell)" : ""}`
+    case "plant": {
+      if (o.stage === "dead") return `a dead ${o.plantName()}`
+      if (o.stage === "seed") return `a ${dn}`
+      const base = `a ${dn} in the ${o.stage} stage${plantUnwell(o) ? " (that looks unwell)" : ""}`
+      const vis = o.visible()
+      return vis.length === 0 ? base : `${base}. On the ${dn} you see: ${inline(vis)}. `
+    }
+    case "flower":
+      return o.pollinatedAt >= 0 ? "a wilting flower" : "a flower"
+    case "bulb":
+    case "switch":
+    case "generator": {
+      const base = `a ${dn}, which is ${o.on ? "on" : "off"}`
+      return detail ? base + connectionText(o) : base
+    }
+    case "room":
+      return `a ${dn}`
+    case "door":
+      return `a door`
+    default:
+      return `a ${dn}`
+  }
+}
+
+const plantUnwell = (o: Obj): boolean => o.noWater > 0 || o.noSoil > 0 || o.badTemp > 0
+
+const connectionText = (o: Obj): string =>
+  o.terminals
+    .map((t) => {
+      const c = t.connection
+      return `. its ${t.name} is connected to: ${c ? `a ${c.name} on ${c.terminalOf!.descName()}` : "nothing"}`
+    })
+    .join("") + "."
+
+/** The look-around text of a room. */
+export const lookAround = (room: Obj, world: World): string => {
+  const head = room.name === "outside"
+    ? `This outside location is called the outside. Here you see: \n`
+    : `This room is called the ${room.name}. In it, you see: \n`
+  const doors = world
+    .doorsOf(room)
+    .map((d) => `A door to the ${world.otherSide(d, room).name} (that is ${d.open ? "open" : "closed"})`)
+    .sort()
+  return head + multiline(room.children) + "You also see:\n" + doors.map((d) => `\t${d}`).join("\n")
+}
+
+/** Collapses runs of spaces and trims, as the original does with every reply. */
+export const clean = (text: string): string => text.replace(/ {2,}/g, " ").trim()
+
+// ---------------------------------------------------------------------------
+// Referents
+
+const stripStop = (s: string): string =>
+  s.toLowerCase().split(/\s+/).filter((w) => w !== "" && w !== "a" && w !== "an" && w !== "the").join(" ")
+
+/** The names the parser accepts for an object (before container qualifiers). */
+export const baseReferents = (o: Obj, agentRoom: Obj): Array<string> => {
+  const refs = new Set<string>()
+  const add = (s: string) => {
+    const r = stripStop(s)
+    if (r !== "") refs.add(r)
+  }
+  if (o.kind === "door") {
+    const other = o.doorRooms![0] === agentRoom ? o.doorRooms![1] : o.doorRooms![0]
+    add("door")
+    add(`door to ${other.name}`)
+    add(`${other.name} door`)
+    return [...refs]
+  }
+  add(o.name)
+  add(o.descName())
+  for (const n of o.nouns) add(n)
+  switch (o.kind) {
+    case "room":
+      add(o.name === "outside" ? "outside" : "room")
+      add("location")
+      break
+    case "animal":
+      add("living thing")
+      add("organism")
+      add(o.species)
+      break
+    case "plant":
+      add("living thing")
+      add("organism")
+      if (o.stage !== "seed") {
+        add(`${o.descName()} in the ${o.stage} stage`)
+        add(`${o.stage} ${o.descName()}`)
+        add(`${o.stage} plant`)
+      } else add("seed")
+      break
+    case "substance":
+      add("substance")
+      break
+    default:
+  }
+  if (o.contentRefs) {
+    const vis = o.visible()
+    const suffix = vis.length === 0 ? " containing nothing" : ` containing ${vis.map((c) => c.descName()).sort().join(" and ")}`
+    for (const r of [...refs]) add(r + suffix)
+  }
+  return [...refs]
+}
+
+// ---------------------------------------------------------------------------
+// Object construction from layout nodes
+
+const COLOURS = ["red", "green", "blue", "orange", "yellow", "purple", "violet", "black"]
+
+const vessel = (name: string, nouns: Array<string>, material: string): Obj => {
+  const o = new Obj(name, "vessel")
+  o.container = true
+  o.contentRefs = true
+  o.nouns = nouns
+  o.material = MATERIALS[material]
+  return o
+}
+
+const withMaterial = (o: Obj, material: string, state?: StateOfMatter): Obj => {
+  o.material = MATERIALS[material]
+  o.state = state ?? "solid"
+  return o
+}
+
+/** Creates one object from its layout name and attributes. */
+export const makeObject = (name: string, attrs: ReadonlyArray<string>): Obj => {
+  const attr = (key: string) => attrs.find((a) => a.startsWith(key + "="))?.slice(key.length + 1)
+  const flag = (f: string) => attrs.includes(f)
+  // living things: attrs = [species/type, stage]
+  if (attrs.length >= 2 && (ANIMALS[attrs[0]!] !== undefined) && !name.startsWith("flower pot")) {
+    const o = new Obj(attrs[0] === "bee" ? "bee" : name, "animal")
+    o.species = attrs[0]!
+    o.cycle = ANIMALS[attrs[0]!]!.cycle
+    o.stage = attrs[1]!
+    o.nouns = attrs[0] === "bee" ? ["bee"] : []
+    return o
+  }
+  if (attrs.length >= 2 && /^(seed|seedling|adult|reproducing|dead)$/.test(attrs[1]!)) {
+    const o = new Obj(name, "plant")
+    o.species = attrs[0]!
+    o.stage = attrs[1]!
+    o.material = MATERIALS["plant matter"]
+    o.state = "solid"
+    o.nouns = ["plant"]
+    o.container = true
+    return o
+  }
+  let m: RegExpMatchArray | null
+  if ((m = name.match(/^(\w+) box$/)) && COLOURS.includes(m[1]!)) {
+    const o = new Obj(name, "box")
+    o.container = true
+    o.material = MATERIALS.ceramic
+    o.state = "solid"
+    return o
+  }
+  if (/^(self watering )?flower pot \d+$/.test(name)) {
+    const o = vessel(name, ["pot", "flower pot"], "ceramic")
+    return o
+  }
+  if ((m = name.match(/^(\w+) light bulb$/))) {
+    const o = new Obj(name, "bulb")
+    o.nouns = ["light", "light bulb", "bulb"]
+    o.material = MATERIALS.glass
+    return o
+  }
+  if ((m = name.match(/^(\w+) wire$/)) || name === "wire") {
+    const o = new Obj(name, "wire")
+    o.nouns = ["wire"]
+    o.material = MATERIALS.copper
+    return o
+  }
+  if ((m = name.match(/^(\w+) paint$/))) {
+    const o = new Obj(name, "paint")
+    o.nouns = ["paint"]
+    return withMaterial(o, "paint", "liquid")
+  }
+  if ((m = name.match(/^book \((.*)\)$/))) {
+    const o = new Obj(name, "book")
+    o.title = m[1]!
+    o.nouns = ["book", m[1]!]
+    o.material = MATERIALS.paper
+    o.text = `${m[1]} by ${BOOK_AUTHORS[m[1]!] ?? "an unknown author"}.`
+    return o
+  }
+  if ((m = name.match(/^(liquid |solid )?unknown substance (\w)$/))) {
+    const o = new Obj(name, "substance")
+    const mp = Number(attr("mp") ?? 1000)
+    o.material = { ...MATERIALS.unknown!, name, meltingPoint: mp, electricallyConductive: attr("cond") === "true" }
+    o.temperature = Number(attr("T") ?? 10)
+    o.state = o.temperature < mp ? "solid" : "liquid"
+    return o
+  }
+  const o = makeNamed(name)
+  if (flag("closed") && o.closable) o.open = false
+  if (flag("on")) o.on = true
+  if (flag("off")) o.on = false
+  if (flag("broken")) o.broken = true
+  const t = attr("T")
+  if (t !== undefined) o.temperature = Number(t)
+  return o
+}
+
+const simple = (name: string, kind: Kind, nouns: Array<string> = [], material?: string): Obj => {
+  const o = new Obj(name, kind)
+  o.nouns = nouns
+  if (material) withMaterial(o, material)
+  return o
+}
+
+const fixed = (o: Obj): Obj => {
+  o.moveable = false
+  return o
+}
+
+const containerOf = (o: Obj, closable: boolean): Obj => {
+  o.container = true
+  o.closable = closable
+  return o
+}
+
+const makeNamed = (name: string): Obj => {
+  switch (name) {
+    case "table":
+    case "desk":
+    case "counter":
+    case "chair":
+    case "couch":
+    case "bed":
+    case "mattress":
+      return fixed(containerOf(simple(name, "furniture", [], "wood"), false))
+    case "book shelf":
+      return fixed(containerOf(simple(name, "furniture", ["shelf"], "wood"), false))
+    case "cupboard":
+    case "large cupboard":
+    case "paint cupboard":
+      return fixed(containerOf(simple(name, "cabinet", ["cupboard"], "wood"), true))
+    case "closet":
+    case "paint closet":
+      return fixed(containerOf(simple(name, "cabinet", ["closet"], "wood"), true))
+    case "bee hive":
+      return fixed(containerOf(simple(name, "cabinet", ["hive", "beehive"], "wood"), true))
+    case "drawer":
+      return fixed(containerOf(simple(name, "drawer", [], "wood"), true))
+    case "fridge":
+    case "freezer":
+    case "ultra low temperature freezer": {
+      const o = fixed(containerOf(simple(name, "cooler", name === "fridge" ? ["refrigerator"] : ["freezer"], "steel"), true))
+      o.activable = true
+      return o
+    }
+    case "oven":
+    case "blast furnace": {
+      const o = fixed(containerOf(simple(name, "oven", name === "oven" ? [] : ["furnace"], "steel"), true))
+      o.activable = true
+      return o
+    }
+    case "stove": {
+      const o = fixed(containerOf(simple(name, "stove", [], "steel"), false))
+      o.activable = true
+      return o
+    }
+    case "sink":
+    case "bathtub": {
+      const o = fixed(containerOf(simple(name, "sink", name === "bathtub" ? ["tub", "bath"] : [], "steel"), false))
+      o.activable = true
+      return o
+    }
+    case "toilet": {
+      const o = fixed(containerOf(simple(name, "toilet", [], "ceramic"), false))
+      o.activable = true
+      const drain = fixed(simple("drain", "drain"))
+      o.add(drain)
+      return o
+    }
+    case "metal pot":
+      return vessel(name, ["pot"], "steel")
+    case "glass cup":
+    case "plastic cup":
+    case "wood cup":
+    case "tin cup":
+    case "paper cup":
+    case "ceramic cup":
+      return vessel(name, ["cup"], { "glass cup": "glass", "plastic cup": "plastic", "wood cup": "wood", "tin cup": "tin", "paper cup": "paper", "ceramic cup": "ceramic" }[name]!)
+    case "bowl":
+      return vessel(name, ["wood bowl"], "wood")
+    case "jug":
+      return vessel(name, [], "plastic")
+    case "glass jar": {
+      const o = vessel(name, ["jar"], "glass")
+      o.closable = true
+      return o
+    }
+    case "seed jar":
+      return vessel(name, ["jar"], "ceramic")
+    case "fire pit": {
+      const o = vessel(name, ["pit"], "ceramic")
+      o.contentRefs = false
+      return fixed(o)
+    }
+    case "fountain": {
+      const o = vessel(name, [], "ceramic")
+      o.contentRefs = false
+      return fixed(o)
+    }
+    case "thermometer":
+      return simple(name, "thermometer", [], "glass")
+    case "stopwatch": {
+      const o = simple(name, "stopwatch", ["watch"], "plastic")
+      o.activable = true
+      return o
+    }
+    case "lighter":
+      return simple(name, "lighter", [], "plastic")
+    case "axe": {
+      const o = simple(name, "tool", [], "steel")
+      o.article = "an"
+      return o
+    }
+    case "shovel":
+      return simple(name, "tool", [], "steel")
+    case "ground":
+      return fixed(simple(name, "ground", [], "soil"))
+    case "picture":
+    case "painting":
+    case "drawing":
+    case "finger painting":
+      return simple(name, "picture", ["picture"], "paper")
+    case "recipe":
+      return simple(name, "recipe", ["document"], "paper")
+    case "battery":
+      return simple(name, "battery", [], "steel")
+    case "switch": {
+      const o = simple(name, "switch", [], "plastic")
+      o.activable = true
+      return o
+    }
+    case "electric motor":
+      return simple(name, "bulb", ["motor"], "steel")
+    case "electric buzzer":
+      return simple(name, "bulb", ["buzzer"], "steel")
+    case "gas generator":
+    case "nuclear generator": {
+      const o = simple(name, "generator", ["generator"], "steel")
+      o.activable = true
+      return o
+    }
+    case "solar panel":
+    case "wind generator":
+      return simple(name, "generator", name === "solar panel" ? ["panel"] : ["generator"], "steel")
+    case "soil":
+      return withMaterial(simple(name, "soil"), "soil")
+    case "wood":
+    case "air":
+    case "water":
+    case "soap":
+    case "rubber":
+    case "lead":
+    case "tin":
+    case "mercury":
+    case "gallium":
+    case "caesium":
+    case "sodium chloride":
+    case "salt water":
+    case "soapy water":
+    case "acetic acid":
+    case "sodium bicarbonate":
+    case "sodium acetate":
+    case "sugar":
+    case "sugar water":
+    case "rust":
+    case "ash": {
+      const o = simple(name, "substance")
+      const mat = name === "sugar water" ? "sugar" : name === "rust" || name === "sodium acetate" || name === "ash" ? "sodium bicarbonate" : name
+      o.material = MATERIALS[mat]
+      o.state = initialState(o)
+      if (name === "air") o.temperature = 25
+      if (name === "gallium") o.state = "liquid"
+      return o
+    }
+    case "wood block":
+      return withMaterial(simple(name, "block", ["block"]), "wood")
+    case "iron block":
+      return withMaterial(simple(name, "block", ["block"]), "iron")
+    case "orange juice":
+    case "apple juice":
+    case "chocolate":
+    case "marshmallow":
+    case "ice cream": {
+      const o = simple(name, "food")
+      o.material = MATERIALS[name]
+      if (name === "ice cream") o.temperature = -15
+      o.state = initialState(o)
+      return o
+    }
+    case "smores":
+      return withMaterial(simple(name, "food"), "marshmallow")
+    case "flour":
+    case "dough":
+    case "bread":
+      return withMaterial(simple(name, "food"), "flour")
+    case "jam": {
+      const o = withMaterial(simple(name, "food"), "flour")
+      o.display = "red jam"
+      return o
+    }
+    case "peanut":
+    case "almond":
+    case "cashew":
+    case "mixed nuts":
+      return withMaterial(simple(name, "food"), "nut")
+    case "fruit salad":
+      return withMaterial(simple(name, "food"), "plant matter")
+    case "apple": {
+      const o = simple(name, "fruit", ["red apple"])
+      o.display = undefined
+      o.nouns = ["red apple"]
+      return o
+    }
+    case "apricot":
+      return withMaterial(simple(name, "fruit", ["orange apricot"]), "plant matter")
+    case "avocado":
+    case "orange":
+    case "grapefruit": {
+      const o = simple(name, "fruit")
+      o.article = "an"
+      return o
+    }
+    case "banana":
+    case "cherry":
+    case "lemon":
+    case "peach":
+    case "pear":
+    case "potato":
+      return simple(name, "fruit")
+    case "paper":
+      return simple(name, "item", [], "paper")
+    case "metal fork":
+      return simple(name, "item", ["fork"], "steel")
+    case "plastic fork":
+      return simple(name, "item", ["fork"], "plastic")
+    case "paper clip":
+      return simple(name, "item", ["clip"], "steel")
+    case "aluminum foil":
+      return simple(name, "item", ["foil"], "aluminum")
+    case "pillow":
+      return simple(name, "item", [], "cloth")
+    default:
+      if (name.endsWith(" sandwich")) return withMaterial(simple(name, "food", ["sandwich"]), "flour")
+      if (name.endsWith(" paper")) return simple(name, "item", ["paper"], "paper")
+      return simple(name, "item")
+  }
+}
+
+const initialState = (o: Obj): StateOfMatter => {
+  const m = o.material!
+  return o.temperature < m.meltingPoint ? "solid" : o.temperature > m.boilingPoint ? "gas" : "liquid"
+}
+
+/** Cursory display of fruits with colours ("a red apple"). */
+const fruitDisplay: Readonly<Record<string, string>> = { apple: "red apple", apricot: "orange apricot" }
+
+// ---------------------------------------------------------------------------
+// The world
+
+export interface WorldOptions {
+  readonly openContainers: boolean
+  readonly rng: Rng
+}
+
+export class World {
+  readonly universe = new Obj("universe", "universe")
+  readonly rooms = new Map<string, Obj>()
+  readonly doors: Array<Obj> = []
+  readonly agent: Obj
+  readonly inventory: Obj
+  ticks = 0
+  private tickId = 0
+  /** Actions performed, as "verb:object" keys, for past-action goals. */
+  readonly pastActions: Array<string> = []
+
+  constructor(rooms: Readonly<Record<string, ReadonlyArray<LayoutNode>>>, startRoom: string, readonly options: WorldOptions) {
+    this.universe.container = true
+    for (const name of LOCATIONS) {
+      const r = new Obj(name, "room")
+      r.container = true
+      r.moveable = false
+      this.rooms.set(name, r)
+      this.universe.add(r)
+      const air = makeObject("air", [])
+      r.add(air)
+    }
+    let agent: Obj | undefined
+    let inventory: Obj | undefined
+    const build = (node: LayoutNode, parent: Obj) => {
+      if (node.name === "agent") {
+        agent = new Obj("agent", "agent")
+        agent.moveable = false
+        agent.container = true
+        parent.add(agent)
+        for (const c of node.children) build(c, agent)
+        return
+      }
+      if (node.name === "inventory") {
+        inventory = new Obj("inventory", "inventory")
+        inventory.container = true
+        inventory.moveable = false
+        parent.add(inventory)
+        for (const c of node.children) build(c, inventory)
+        return
+      }
+      const name = /^bee \d+$/.test(node.name) ? "bee" : node.name
+      const o = makeObject(name, node.attrs)
+      if (fruitDisplay[o.name] && o.kind === "fruit") o.display = fruitDisplay[o.name]
+      if (o.kind === "recipe") o.title = "instructions to make"
+      parent.add(o)
+      for (const c of node.children) build(c, o)
+    }
+    for (const name of LOCATIONS) for (const node of rooms[name] ?? []) build(node, this.rooms.get(name)!)
+    if (!agent) {
+      agent = new Obj("agent", "agent")
+      agent.moveable = false
+      agent.container = true
+      this.rooms.get(startRoom)!.add(agent)
+    }
+    if (!inventory) {
+      inventory = new Obj("inventory", "inventory")
+      inventory.container = true
+      inventory.moveable = false
+      agent.add(inventory)
+    }
+    this.agent = agent
+    this.inventory = inventory
+    this.inventory.hidden = true
+    for (const [a, b] of DOORS) {
+      const d = new Obj("door", "door")
+      d.moveable = false
+      d.closable = true
+      d.open = true
+      d.doorRooms = [this.rooms.get(a)!, this.rooms.get(b)!]
+      this.doors.push(d)
+    }
+    if (options.openContainers) {
+      const openAll = (o: Obj) => {
+        if (o.closable && o.container) o.open = true
+        for (const c of o.children) openAll(c)
+      }
+      openAll(this.universe)
+    }
+  }
+
+  room(name: string): Obj {
+    return this.rooms.get(name)!
+  }
+
+  agentRoom(): Obj {
+    return this.agent.parent!
+  }
+
+  doorsOf(room: Obj): Array<Obj> {
+    return this.doors.filter((d) => d.doorRooms![0] === room || d.doorRooms![1] === room)
+  }
+
+  otherSide(door: Obj, room: Obj): Obj {
+    return door.doorRooms![0] === room ? door.doorRooms![1] : door.doorRooms![0]
+  }
+
+  /** Objects reachable from `root` through open containers (hidden ones included). */
+  accessible(root: Obj, out: Array<Obj> = []): Array<Obj> {
+    for (const c of root.children) {
+      out.push(c)
+      for (const t of c.terminals) out.push(t)
+      if (c.container && c.open) this.accessible(c, out)
+    }
+    return out
+  }
+
+  /** Candidates for object slots: the room, its accessible contents, doors and neighbouring rooms. */
+  scope(): Array<Obj> {
+    const room = this.agentRoom()
+    const out: Array<Obj> = [room]
+    this.accessible(room, out)
+    for (const d of this.doorsOf(room)) {
+      out.push(d)
+      out.push(this.otherSide(d, room))
+    }
+    return out
+  }
+
+  /** Every accessible object in the world (teleport targets). */
+  worldScope(): Array<Obj> {
+    const out: Array<Obj> = []
+    for (const r of this.rooms.values()) {
+      out.push(r)
+      this.accessible(r, out)
+    }
+    return out
+  }
+
+  /** Finds every object (any depth, closed containers included) with a predicate. */
+  findAll(pred: (o: Obj) => boolean, root: Obj = this.universe, out: Array<Obj> = []): Array<Obj> {
+    for (const c of root.children) {
+      if (pred(c)) out.push(c)
+      this.findAll(pred, c, out)
+    }
+    return out
+  }
+
+  /** Creates an object inside a container. */
+  spawn(o: Obj, parent: Obj): Obj {
+    parent.add(o)
+    return o
+  }
+
+  destroy(o: Obj): void {
+    if (o.parent) o.parent.remove(o)
+  }
+
+  // -------------------------------------------------------------------------
+  // Time
+
+  /** Advances the world by one tick. */
+  tick(): void {
+    this.tickId++
+    this.ticks++
+    this.tickObject(this.universe)
+  }
+
+  private tickObject(o: Obj): void {
+    if (o.lastTick === this.tickId) return
+    o.lastTick = this.tickId
+    this.classTick(o)
+    this.combustion(o)
+    this.stateChange(o)
+    for (const c of o.children.slice()) if (c.parent === o) this.tickObject(c)
+  }
+
+  private classTick(o: Obj): void {
+    switch (o.kind) {
+      case "animal":
+        this.animalTick(o)
+        break
+      case "plant":
+        this.plantTick(o)
+        break
+      case "vessel":
+        if (o.name.startsWith("self watering flower pot") || o.name.startsWith("flower pot")) {
+          if (!o.children.some((c) => c.name === "water")) this.spawn(makeObject("water", []), o)
+        }
+        if (o.name === "fountain" && !o.children.some((c) => c.name === "water")) this.spawn(makeObject("water", []), o)
+        break
+      case "sink":
+        if (o.on) {
+          const room = o.room()
+          if (!o.children.some((c) => c.name === "water")) this.spawn(makeObject("water", []), o)
+          for (const c of o.children) {
+            if (c.container && c.open && c.kind !== "plant" && !c.children.some((x) => x.name === "water")) {
+              this.spawn(makeObject("water", []), c)
+            }
+          }
+          void room
+        } else {
+          for (const c of o.children.slice()) if (c.state === "liquid" && c.kind !== "paint" ? c.name === "water" : false) this.destroy(c)
+        }
+        break
+      case "flower":
+        this.flowerTick(o)
+        break
+      default:
+    }
+  }
+
+  private animalTick(o: Obj): void {
+    if (o.cycle === "bee") {
+      this.beeTick(o)
+      return
+    }
+    if (o.stage === "dead") return
+    o.stageTicks++
+    if (o.stageTicks >= stageLength(o.stage)) {
+      const stages = CYCLE_STAGES[o.cycle]
+      const i = stages.indexOf(o.stage)
+      o.stage = stages[Math.min(i + 1, stages.length - 1)]!
+      o.stageTicks = 0
+    }
+  }
+
+  private beeTick(o: Obj): void {
+    const rng = this.options.rng
+    if (rng.next() >= 0.5) return
+    const parent = o.parent!
+    if (parent.kind === "flower") {
+      // pick up pollen or leave the flower
+      const pollen = parent.children.find((c) => c.kind === "pollen")
+      if (pollen && rng.next() < 0.5) o.add(pollen)
+      else {
+        const room = o.room()
+        if (room) room.add(o)
+      }
+      return
+    }
+    if (parent.kind !== "room") {
+      // inside a hive or other container: leave when it is open
+      if (parent.open && parent.room()) parent.room()!.add(o)
+      return
+    }
+    const flowers = this.accessible(parent).filter((c) => c.kind === "flower")
+    const doors = this.doorsOf(parent).filter((d) => d.open)
+    const options = flowers.length + doors.length
+    if (options === 0) return
+    const k = rng.int(options)
+    if (k < flowers.length) flowers[k]!.add(o)
+    else this.otherSide(doors[k - flowers.length]!, parent).add(o)
+  }
+
+  private plantTick(o: Obj): void {
+    if (o.stage === "dead") return
+    const pot = o.parent!
+    const water = pot.children.find((c) => c.name === "water" && c.state === "liquid")
+    const soil = pot.children.some((c) => c.kind === "soil")
+    const room = o.room()
+    const t = room && room.name === "outside" ? 10 : 10
+    void t
+    const hasWater = water !== undefined
+    if (o.stage === "seed") {
+      if (hasWater && soil) {
+        o.growTicks++
+        if (o.growTicks >= 10) {
+          this.destroy(water!)
+          o.stage = "seedling"
+          o.growTicks = 0
+        }
+      }
+      return
+    }
+    o.noWater = hasWater ? 0 : o.noWater + 1
+    o.noSoil = soil ? 0 : o.noSoil + 1
+    const stressed = !hasWater || !soil
+    if (o.stage === "seedling") {
+      if (o.noWater >= 20 || o.noSoil >= 5) {
+        o.stage = "dead"
+        return
+      }
+      o.growTicks = stressed ? 0 : o.growTicks + 1
+      if (o.growTicks >= 10) {
+        this.destroy(water!)
+        o.stage = "adult"
+        o.growTicks = 0
+      }
+      return
+    }
+    // adult / reproducing
+    if (hasWater) this.destroy(water!)
+    if (o.noWater >= 50 || o.noSoil >= 5) {
+      o.stage = "dead"
+      return
+    }
+    if (stressed) return
+    o.growTicks++
+    if (o.stage === "adult" && o.growTicks >= 5) {
+      o.stage = "reproducing"
+      o.growTicks = 0
+    } else if (o.stage === "reproducing" && o.growTicks >= 5) {
+      o.growTicks = 0
+      if (!o.children.some((c) => c.kind === "flower")) {
+        const f = new Obj("flower", "flower")
+        f.container = true
+        f.plantOf = o
+        f.material = MATERIALS.flower ?? MATERIALS["plant matter"]
+        o.add(f)
+      }
+    }
+  }
+
+  private flowerTick(f: Obj): void {
+    const plant = f.plantOf!
+    if (f.pollinatedAt >= 0) {
+      if (this.ticks - f.pollinatedAt >= 5 && f.parent) {
+        const host = f.parent
+        this.destroy(f)
+        const fruit = makeObject(plant.species, [])
+        if (fruitDisplay[fruit.name]) fruit.display = fruitDisplay[fruit.name]
+        host.add(fruit)
+      }
+      return
+    }
+    const pollens: Array<Obj> = []
+    for (const c of f.children) {
+      if (c.kind === "pollen") pollens.push(c)
+      if (c.kind === "animal") for (const p of c.children) if (p.kind === "pollen") pollens.push(p)
+    }
+    if (pollens.some((p) => p.plantOf !== plant && p.plantOf!.species === plant.species)) {
+      f.pollinatedAt = this.ticks
+      return
+    }
+    if (!f.children.some((c) => c.kind === "pollen" && c.plantOf === plant)) {
+      const p = new Obj("pollen", "pollen")
+      p.plantOf = plant
+      f.add(p)
+    }
+  }
+
+  private combustion(o: Obj): void {
+    if (o.burnLeft <= 0) return
+    const parent = o.parent
+    const waterNear = o.children.some((c) => c.name === "water" && c.state === "liquid") ||
+      (parent !== undefined && parent.children.some((c) => c !== o && c.name === "water" && c.state === "liquid"))
+    if (waterNear) {
+      o.burnLeft = 0
+      return
+    }
+    o.burnLeft--
+    if (o.burnLeft === 0) {
+      o.burned = true
+      const host = o.parent
+      if (host) {
+        for (const c of o.children.slice()) host.add(c)
+        this.destroy(o)
+        host.add(makeObject("ash", []))
+      }
+    }
+  }
+
+  private stateChange(o: Obj): void {
+    const m = o.material
+    if (!m || o.state === undefined) return
+    const s: StateOfMatter = o.temperature < m.meltingPoint ? "solid" : o.temperature > m.boilingPoint ? "gas" : "liquid"
+    if (s === o.state) return
+    o.state = s
+    if (m.stateNames) o.name = m.stateNames[s === "solid" ? 0 : s === "liquid" ? 1 : 2]
+  }
+
+  /** Sets an object on fire (lighter). */
+  ignite(o: Obj): void {
+    o.burnLeft = 100
+  }
+}
+
+export type { PlantStage }
