@@ -171,6 +171,8 @@ const iterationChecks = (r: Results, env: EnvName): ReadonlyArray<Check> => {
   })
 }
 
+const short = (v: number | undefined): string => (v === undefined ? "?" : v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential() : String(v))
+
 const levelChecks = (r: Results, env: EnvName): ReadonlyArray<Check> => {
   const rows = r.levels.filter((x) => x.env === env)
   const splits = [...new Set(rows.map((x) => x.split))]
@@ -182,7 +184,7 @@ const levelChecks = (r: Results, env: EnvName): ReadonlyArray<Check> => {
       return { level, lr: lr === "" ? undefined : Number(lr), beta: beta === "" ? undefined : Number(beta), cell }
     })
     const name = (v: (typeof variants)[number]) =>
-      v.lr === undefined && v.beta === undefined ? v.level : `${v.level} (lr ${v.lr ?? "?"}, β ${v.beta ?? "?"})`
+      v.lr === undefined && v.beta === undefined ? v.level : `${v.level} (lr ${short(v.lr)}, β ${short(v.beta)})`
     const traj = variants.find((v) => v.level === "trajectory")
     const others = variants.filter((v) => v.level === "step" || v.level === "mixture")
     const checks: Array<Check> = []
