@@ -69,11 +69,14 @@ const readFile = (file: string): Effect.Effect<Buffer, DataFileError> =>
 /** Characters that would change the meaning of the grammar if a task sentence held them. */
 const GRAMMAR_SPECIAL = /["\\{}[\]#<>|;\n\r\t]/
 
+const LINE_HEAD = /^\{\s*"split"\s*:\s*"([^"\\]*)"\s*,\s*"name"\s*:\s*"([^"\\]*)"/
+
 /** Parses the games text (JSON lines). `file` is used in error messages. */
 export const parseGames = (
   domain: CompiledDomain,
   text: string,
-  file: string
+  file: string,
+  only?: ReadonlySet<string>
 ): Effect.Effect<Array<LoadedGame>, DataFileError> =>
   Effect.suspend(() => {
     const decode = Schema.decodeUnknownExit(GameRecord)
@@ -88,6 +91,11 @@ export const parseGames = (
       const raw = text.slice(start, end).trim()
       start = end + 1
       if (raw === "") continue
+      if (only !== undefined) {
+        // cheap pre-selection on the leading fields, so unselected games are not parsed at all
+        const head = LINE_HEAD.exec(raw)
+        if (head !== null && !only.has(`${head[1]}/${head[2]}`)) continue
+      }
       const fail = (reason: string) => Effect.fail(new DataFileError({ path: file, line, reason }))
       let json: unknown
       try {
@@ -101,6 +109,7 @@ export const parseGames = (
       const id = `${rec.split}/${rec.name}`
       if (ids.has(id)) return fail(`game ${id}: duplicate game`)
       ids.add(id)
+      if (only !== undefined && !only.has(id)) continue
       if (GRAMMAR_SPECIAL.test(rec.task)) return fail(`game ${id}: the task sentence holds a character that is special to the grammar`)
       let data: GameData
       try {
@@ -150,8 +159,8 @@ export const makeData = (domain: CompiledDomain, grammarText: string, games: Rea
   }
 }
 
-/** Loads and compiles everything under `<dataDir>/alfworld`. */
-export const loadData = (dataDir?: string): Effect.Effect<AlfworldData, DataFileError> =>
+/** Loads and compiles the games under `<dataDir>/alfworld` (all, or the ids in `only`). */
+export const loadData = (dataDir?: string, only?: ReadonlySet<string>): Effect.Effect<AlfworldData, DataFileError> =>
   Effect.gen(function*() {
     const files = dataFiles(dataDir)
     const domainText = (yield* readFile(files.domain)).toString("utf8")
@@ -162,6 +171,6 @@ export const loadData = (dataDir?: string): Effect.Effect<AlfworldData, DataFile
       try: () => zlib.gunzipSync(gz).toString("utf8"),
       catch: (e) => new DataFileError({ path: files.games, reason: `not a gzip file: ${String(e)}` })
     })
-    const games = yield* parseGames(domain, text, files.games)
+    const games = yield* parseGames(domain, text, files.games, only)
     return makeData(domain, grammarText, games)
   })
