@@ -88,8 +88,8 @@ export const TaskTypeInfo = Schema.Struct({
 })
 export type TaskTypeInfo = typeof TaskTypeInfo.Type
 
-export const taskTypesOf = (env: LoadedEnvironment): ReadonlyArray<TaskTypeInfo> | undefined => {
-  const raw = (env as unknown as { readonly taskTypes?: unknown }).taskTypes
+export const taskTypesOf = (env: object): ReadonlyArray<TaskTypeInfo> | undefined => {
+  const raw = (env as { readonly taskTypes?: unknown }).taskTypes
   if (raw === undefined) return undefined
   const exit = Schema.decodeUnknownExit(Schema.Array(TaskTypeInfo))(raw)
   return exit._tag === "Success" ? exit.value : undefined

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import { decodeActions } from "../src/ActionsFile"
-import { parseSettings, resolveEnvName } from "../src/Environments"
+import { parseSettings, resolveEnvName, taskTypesOf } from "../src/Environments"
 import type { IoShape } from "../src/Io"
 import { makeProgress, renderBar } from "../src/Progress"
 import { summaryCsv, summaryRow } from "../src/Results"
@@ -30,6 +30,24 @@ describe("environment names", () => {
       expect(Exit.isFailure(exit)).toBe(true)
       if (Exit.isFailure(exit)) expect(String(exit.cause)).toContain("unknown environment 'nethack' (registered:")
     }))
+})
+
+describe("task types", () => {
+  it("reads an environment's task type list where it has one", () => {
+    expect(taskTypesOf({})).toBeUndefined()
+    expect(taskTypesOf({ taskTypes: "several" })).toBeUndefined()
+    expect(
+      taskTypesOf({
+        taskTypes: [
+          { id: "1-1", name: "boil", enabled: false, reason: "no heat model", maxSteps: 30 },
+          { id: "4-1", name: "find a living thing", enabled: true, reason: "" }
+        ]
+      })
+    ).toEqual([
+      { id: "1-1", name: "boil", enabled: false, reason: "no heat model" },
+      { id: "4-1", name: "find a living thing", enabled: true, reason: "" }
+    ])
+  })
 })
 
 describe("actions files", () => {

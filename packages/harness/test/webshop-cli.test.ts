@@ -65,8 +65,17 @@ describe("eto eval on WebShop", () => {
     Effect.gen(function*() {
       const runs = []
       for (const dir of [tempDir(), tempDir()]) {
-        const r = yield* cli(["eval", "--env", "webshop", "--policy", "random", "--limit", "4", "--seed", "11", "--out", dir])
+        const conv = path.join(dir, "conv.jsonl")
+        const r = yield* cli([
+          "eval", "--env", "webshop", "--policy", "random", "--limit", "4", "--seed", "11", "--out", dir,
+          "--export-conversations", conv, "--export-min-reward", "0.1"
+        ])
         expect(r.code).toBe(0)
+        const trajectories = yield* readTrajectories(path.join(dir, "random-test-seed11.trajectories.jsonl"))
+        expect(trajectories.every((t) => t.source.kind === "policy" && t.source.name === "random")).toBe(true)
+        const kept = trajectories.filter((t) => t.reward >= 0.1).map((t) => t.task.id)
+        expect((yield* Jsonl.readJsonl(Conversations.ConversationRecord, conv)).map((c) => c.id)).toEqual(kept)
+        expect(r.stdout).toContain(`conv.jsonl (${kept.length})`)
         expect(r.stdout).toContain("webshop test random: 4 tasks, seed 11")
         expect(r.stdout).toMatch(/average reward +\d+\.\d\d\n/)
         expect(r.stdout).toMatch(/success rate +\d+\.\d\d\n/)
@@ -83,7 +92,8 @@ describe("eto eval on WebShop", () => {
         [["--policy", "expert", "--split", "nope"], "unknown split 'nope' (known: test, test500, dev, train)"],
         [["--policy", "genius"], "unknown policy 'genius' (known: expert, random)"],
         [["--policy", "expert", "--set", "colour=blue"], "unknown setting 'colour'"],
-        [["--policy", "expert", "--set", "seed=minus"], "webshop: bad setting"]
+        [["--policy", "expert", "--set", "seed=minus"], "webshop: bad setting"],
+        [["--policy", "expert", "--export-min-reward", "1"], "--export-min-reward needs --export-conversations"]
       ]
       for (const [args, message] of cases) {
         const r = yield* cli([...base, ...args])

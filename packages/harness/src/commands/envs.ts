@@ -60,7 +60,7 @@ const printText = (r: EnvReport) =>
       const enabled = r.taskTypes.filter((t) => t.enabled).length
       yield* println(`  task types: ${enabled} of ${r.taskTypes.length} enabled`)
       for (const t of r.taskTypes) {
-        const label = t.name ?? t.id ?? "?"
+        const label = [t.id, t.name].filter((x) => x !== undefined && x !== "").join(" ") || "?"
         yield* println(`    ${t.enabled ? "+" : "-"} ${label}${!t.enabled && t.reason ? `: ${t.reason}` : ""}`)
       }
     }

@@ -33,6 +33,11 @@ export const evalFlags = {
     Flag.optional,
     Flag.withMetavar("file"),
     Flag.withDescription("Also write the trajectories as ETO/FastChat conversations (JSONL, SFT data)")
+  ),
+  exportMinReward: Flag.Finite("export-min-reward").pipe(
+    Flag.optional,
+    Flag.withMetavar("r"),
+    Flag.withDescription("Export only trajectories whose final reward is at least r (e.g. 1 for successes only)")
   )
 }
 
@@ -46,6 +51,9 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     const io = yield* Io
     yield* atLeastOne("limit", flags.limit)
     yield* atLeastOne("batch", Option.some(flags.batch))
+    if (Option.isSome(flags.exportMinReward) && Option.isNone(flags.exportConversations)) {
+      return yield* new InvalidInput({ reason: "--export-min-reward needs --export-conversations" })
+    }
     const env = yield* loadEnvironment({
       env: flags.env,
       dataDir: Option.getOrUndefined(flags.dataDir),
@@ -84,14 +92,16 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     const files = evalFiles(dir, `${fileLabel(resolved.label)}-${fileLabel(split)}-seed${flags.seed}`)
     yield* writeEvalResults(files, trajectories, row)
     const conversations = Option.getOrUndefined(flags.exportConversations)
-    if (conversations !== undefined) yield* writeConversations(conversations, trajectories, env.instructionPrompt)
+    const minReward = Option.getOrElse(flags.exportMinReward, () => Number.NEGATIVE_INFINITY)
+    const exported = trajectories.filter((t) => t.reward >= minReward)
+    if (conversations !== undefined) yield* writeConversations(conversations, exported, env.instructionPrompt)
 
     if (flags.json) {
       yield* println(JSON.stringify({
         ...row,
         trajectories_file: files.trajectories,
         summary_file: files.summary,
-        ...(conversations === undefined ? {} : { conversations_file: conversations })
+        ...(conversations === undefined ? {} : { conversations_file: conversations, conversations: exported.length })
       }))
     } else {
       yield* println(`${env.name} ${split} ${resolved.label}: ${row.tasks} tasks, seed ${row.seed}`)
@@ -100,7 +110,7 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
       yield* println(`  mean steps      ${row.mean_steps.toFixed(2)}`)
       yield* println(`  trajectories    ${files.trajectories}`)
       yield* println(`  summary         ${files.summary}`)
-      if (conversations !== undefined) yield* println(`  conversations   ${conversations}`)
+      if (conversations !== undefined) yield* println(`  conversations   ${conversations} (${exported.length})`)
     }
   })
 ).pipe(
