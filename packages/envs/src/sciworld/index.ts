@@ -11,7 +11,7 @@ import { loadVariations, type Variation } from "./data"
 import { SciWorldEpisode } from "./episode"
 import { makeExpert } from "./expert"
 import { INSTRUCTION_PROMPT } from "./prompt"
-import { decodeSettings, SETTINGS_INFO, type Settings } from "./settings"
+import { decodeSettings, DEFAULT_SETTINGS, SETTINGS_INFO, type Settings } from "./settings"
 import { newGame, TASK_TYPES, taskType, type TaskType } from "./tasks"
 
 export const SPLITS = ["train", "seen", "unseen", "dev"] as const
@@ -22,6 +22,10 @@ export interface SciWorldEnvironment extends LoadedEnvironment {
   /** Every task type with whether it runs here and, if not, why. */
   readonly taskTypes: ReadonlyArray<TaskType>
   readonly resolvedSettings: Settings
+  /** Synchronous forms for scripts and benchmarks. */
+  tasksSync(split: string): ReadonlyArray<Task>
+  resetSync(id: string): SciWorldEpisode
+  variation(id: string): Variation | undefined
 }
 
 const taskOf = (v: Variation, split: string, t: TaskType): Task => ({
@@ -66,8 +70,20 @@ export const makeEnvironment = (variations: ReadonlyArray<Variation>, settings: 
     const v = byId.get(id)
     return v && enabled(v) ? v : undefined
   }
+  const listOf = (split: string) => (lists[split] ?? []).map((v) => taskOf(v, split, taskType(v.id)!))
+  const episodeOf = (v: Variation) => {
+    const t = taskType(v.id)!
+    return new SciWorldEpisode(taskOf(v, splitOf(v), t), newGame(v, settings), t.maxSteps)
+  }
   return {
     name: "sciworld",
+    tasksSync: listOf,
+    resetSync: (id) => {
+      const v = lookup(id)
+      if (!v) throw new Error(`sciworld: no task with id '${id}'`)
+      return episodeOf(v)
+    },
+    variation: lookup,
     splits: SPLITS,
     defaultSplit: "seen",
     instructionPrompt: INSTRUCTION_PROMPT,
@@ -77,7 +93,7 @@ export const makeEnvironment = (variations: ReadonlyArray<Variation>, settings: 
     tasks: (split) =>
       lists[split] === undefined
         ? Effect.fail(new UnknownSplit({ env: "sciworld", split, known: SPLITS }))
-        : Effect.succeed(lists[split]!.map((v) => taskOf(v, split, taskType(v.id)!))),
+        : Effect.succeed(listOf(split)),
     task: (id) => {
       const v = lookup(id)
       return v ? Effect.succeed(taskOf(v, splitOf(v), taskType(v.id)!)) : Effect.fail(new UnknownTask({ env: "sciworld", id }))
@@ -86,8 +102,7 @@ export const makeEnvironment = (variations: ReadonlyArray<Variation>, settings: 
       Effect.suspend(() => {
         const v = lookup(id)
         if (!v) return Effect.fail(new UnknownTask({ env: "sciworld", id }))
-        const t = taskType(v.id)!
-        return Effect.succeed(new SciWorldEpisode(taskOf(v, splitOf(v), t), newGame(v, settings), t.maxSteps))
+        return Effect.succeed(episodeOf(v))
       }),
     expert: (seed) => makeExpert({ variation: lookup, settings }, seed)
   }
@@ -99,5 +114,9 @@ export const load = (options?: LoadOptions) =>
     const variations = yield* loadVariations(options?.dataDir)
     return makeEnvironment(variations, settings)
   })
+
+/** Loads with default settings, synchronously (scripts and benchmarks). */
+export const loadSync = (dataDir?: string): SciWorldEnvironment =>
+  makeEnvironment(Effect.runSync(loadVariations(dataDir)), DEFAULT_SETTINGS)
 
 export const module: EnvModule = { name: "sciworld", load }
