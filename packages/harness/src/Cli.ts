@@ -13,13 +13,14 @@
  * flag errors print as one line with exit code 2 (see Main.ts).
  */
 import { Command } from "effect/cli"
+import { compareCommand } from "./commands/compare"
 import { envsCommand } from "./commands/envs"
 import { evalCommand } from "./commands/eval"
 import { playCommand } from "./commands/play"
 import { replayCommand } from "./commands/replay"
 import { webshopCommand } from "./commands/webshop"
 
-export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand, webshopCommand] as const
+export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand, webshopCommand, compareCommand] as const
 
 export const rootCommand = Command.make("eto").pipe(
   Command.withDescription(
