@@ -69,6 +69,9 @@ const readFile = (file: string): Effect.Effect<Buffer, DataFileError> =>
 /** Characters that would change the meaning of the grammar if a task sentence held them. */
 const GRAMMAR_SPECIAL = /["\\{}[\]#<>|;\n\r\t]/
 
+/** Which games to load, by id (all when absent). */
+export type GameFilter = ReadonlySet<string> | ((id: string) => boolean)
+
 const LINE_HEAD = /^\{\s*"split"\s*:\s*"([^"\\]*)"\s*,\s*"name"\s*:\s*"([^"\\]*)"/
 
 /** Parses the games text (JSON lines). `file` is used in error messages. */
@@ -76,9 +79,10 @@ export const parseGames = (
   domain: CompiledDomain,
   text: string,
   file: string,
-  only?: ReadonlySet<string>
+  only?: GameFilter
 ): Effect.Effect<Array<LoadedGame>, DataFileError> =>
   Effect.suspend(() => {
+    const keep = only === undefined ? undefined : typeof only === "function" ? only : (id: string) => only.has(id)
     const decode = Schema.decodeUnknownExit(GameRecord)
     const out: Array<LoadedGame> = []
     const ids = new Set<string>()
@@ -94,7 +98,7 @@ export const parseGames = (
       if (only !== undefined) {
         // cheap pre-selection on the leading fields, so unselected games are not parsed at all
         const head = LINE_HEAD.exec(raw)
-        if (head !== null && !only.has(`${head[1]}/${head[2]}`)) continue
+        if (head !== null && !keep!(`${head[1]}/${head[2]}`)) continue
       }
       const fail = (reason: string) => Effect.fail(new DataFileError({ path: file, line, reason }))
       let json: unknown
@@ -109,7 +113,7 @@ export const parseGames = (
       const id = `${rec.split}/${rec.name}`
       if (ids.has(id)) return fail(`game ${id}: duplicate game`)
       ids.add(id)
-      if (only !== undefined && !only.has(id)) continue
+      if (keep !== undefined && !keep(id)) continue
       if (GRAMMAR_SPECIAL.test(rec.task)) return fail(`game ${id}: the task sentence holds a character that is special to the grammar`)
       let data: GameData
       try {
@@ -160,7 +164,7 @@ export const makeData = (domain: CompiledDomain, grammarText: string, games: Rea
 }
 
 /** Loads and compiles the games under `<dataDir>/alfworld` (all, or the ids in `only`). */
-export const loadData = (dataDir?: string, only?: ReadonlySet<string>): Effect.Effect<AlfworldData, DataFileError> =>
+export const loadData = (dataDir?: string, only?: GameFilter): Effect.Effect<AlfworldData, DataFileError> =>
   Effect.gen(function*() {
     const files = dataFiles(dataDir)
     const domainText = (yield* readFile(files.domain)).toString("utf8")
