@@ -12,7 +12,7 @@ import { Effect, Schema } from "effect"
 import * as Checkpoint from "./Checkpoint"
 import type { Engine } from "./Engine"
 import { EngineKind, makeEngine } from "./Engines"
-import { fromTurns, renderPrompt } from "./Render"
+import { type Dialogue, fromTurns, renderPrompt } from "./Render"
 import { SPECIAL, type Tokenizer } from "./Tokenizer"
 
 export const SamplingOptions = Schema.Struct({
@@ -139,6 +139,18 @@ export const generate = (engine: Engine, prompts: ReadonlyArray<Int32Array>, sto
   return out.map(({ ids, logprobs, stopped }) => ({ ids, logprobs, stopped }))
 }
 
+/**
+ * The next agent turn of each dialogue: its history (every turn, with the
+ * environment's answers) rendered as a prompt, then generation to <|end|>.
+ * At most half the context is given to the new turn.
+ */
+export const nextTurns = (engine: Engine, tokenizer: Tokenizer, dialogues: ReadonlyArray<Dialogue>, sampling: SamplingOptions): Array<string> => {
+  const stop = [tokenizer.special(SPECIAL.end), tokenizer.special(SPECIAL.eot)]
+  const budget = Math.max(1, Math.min(sampling.maxTokens, Math.floor(engine.config.nPositions / 2)))
+  const prompts = dialogues.map((d) => renderPrompt(tokenizer, d, engine.config.nPositions - budget))
+  return generate(engine, prompts, stop, { ...sampling, maxTokens: budget }).map((g) => tokenizer.decode(g.ids, { skipSpecial: true }).trim())
+}
+
 export interface CheckpointPolicyOptions {
   readonly checkpoint: string
   /** The environment's instruction prompt, shown first in every prompt. */
@@ -151,15 +163,10 @@ export interface CheckpointPolicyOptions {
 /** Generates agent turns for a batch of histories with a loaded model. */
 export const makeTurnGenerator = (engine: Engine, tokenizer: Tokenizer, instructionPrompt: string, sampling: SamplingOptions) => {
   let calls = 0
-  const stop = [tokenizer.special(SPECIAL.end), tokenizer.special(SPECIAL.eot)]
   return (requests: ReadonlyArray<PolicyRequest>): Array<string> => {
     const call = calls++
-    const budget = Math.min(sampling.maxTokens, Math.floor(engine.config.nPositions / 2))
-    const prompts = requests.map((r) =>
-      renderPrompt(tokenizer, fromTurns(instructionPrompt, r.initialObservation, r.turns, true), engine.config.nPositions - budget)
-    )
-    const gens = generate(engine, prompts, stop, { ...sampling, maxTokens: budget, seed: Random.hashString(`${sampling.seed}:${call}`) })
-    return gens.map((g) => tokenizer.decode(g.ids, { skipSpecial: true }).trim())
+    const dialogues = requests.map((r) => fromTurns(instructionPrompt, r.initialObservation, r.turns, true))
+    return nextTurns(engine, tokenizer, dialogues, { ...sampling, seed: Random.hashString(`${sampling.seed}:${call}`) })
   }
 }
 

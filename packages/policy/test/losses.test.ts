@@ -10,7 +10,7 @@ const outputs = (): ForwardOutputs => ({ logprobs: randArr(-4, -0.1), entropies:
 const mask = Float32Array.from({ length: N }, (_, i) => (i % T >= 2 ? 1 : 0))
 
 /** Central finite differences of loss w.r.t. every output entry, against the returned gradients. */
-const checkGrads = (o: ForwardOutputs, loss: (o: ForwardOutputs) => OutputGrads) => {
+const checkGrads = <G extends OutputGrads>(o: ForwardOutputs, loss: (o: ForwardOutputs) => G): G => {
   const g = loss(o)
   const h = 1e-3
   for (const key of ["logprobs", "entropies", "values"] as const) {

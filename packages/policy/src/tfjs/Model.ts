@@ -9,6 +9,26 @@ import type { GPTConfig } from "../Engine"
 export type TFModule = typeof TF
 export type ParamTensors = Record<string, TF.Tensor>
 
+/**
+ * How embedding rows are looked up. tfjs's pure-JS backend differentiates
+ * `gather` with a loop over every row of the table, which is very slow, so
+ * there the lookup is a one-hot matrix product (the gradient is then a matmul);
+ * native backends use `gather`.
+ */
+let denseLookup = false
+export const setDenseLookup = (on: boolean): void => {
+  denseLookup = on
+}
+
+/** Rows `ids` of `table` [R, C] as [ids.length, C]. */
+const lookup = (tf: TFModule, table: TF.Tensor, ids: Int32Array): TF.Tensor => {
+  if (!denseLookup) return tf.gather(table, tf.tensor1d(ids, "int32"))
+  const R = table.shape[0]!
+  const hot = new Float32Array(ids.length * R)
+  for (let i = 0; i < ids.length; i++) hot[i * R + ids[i]!] = 1
+  return tf.matMul(tf.tensor2d(hot, [ids.length, R]), table as TF.Tensor2D)
+}
+
 const GELU_C = Math.sqrt(2 / Math.PI)
 
 /** GPT-2's "gelu_new": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
@@ -33,6 +53,13 @@ export const linear = (tf: TFModule, x: TF.Tensor, w: TF.Tensor, b: TF.Tensor): 
 const splitHeads = (tf: TFModule, x: TF.Tensor, B: number, T: number, H: number, D: number): TF.Tensor =>
   tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3])
 
+/** [Tq, Tk]: 0 where query i (at position past+i) may see key j, -1e9 elsewhere. */
+const causalBias = (tf: TFModule, Tq: number, Tk: number, past: number): TF.Tensor => {
+  const bias = new Float32Array(Tq * Tk)
+  for (let i = 0; i < Tq; i++) for (let j = past + i + 1; j < Tk; j++) bias[i * Tk + j] = -1e9
+  return tf.tensor2d(bias, [Tq, Tk])
+}
+
 /**
  * Attention of queries [B, H, Tq, D] over keys/values [B, H, Tk, D]; query i
  * sits at absolute position `past + i` and sees keys 0..past+i.
@@ -40,11 +67,7 @@ const splitHeads = (tf: TFModule, x: TF.Tensor, B: number, T: number, H: number,
 const attend = (tf: TFModule, q: TF.Tensor, k: TF.Tensor, v: TF.Tensor, past: number): TF.Tensor => {
   const Tq = q.shape[2]!, Tk = k.shape[2]!, D = q.shape[3]!
   const scores = tf.mul(tf.matMul(q as TF.Tensor4D, k as TF.Tensor4D, false, true), 1 / Math.sqrt(D))
-  const qi = tf.reshape(tf.add(tf.range(0, Tq, 1, "int32"), past), [Tq, 1])
-  const kj = tf.reshape(tf.range(0, Tk, 1, "int32"), [1, Tk])
-  const allowed = tf.lessEqual(kj, qi)
-  const masked = tf.where(tf.broadcastTo(allowed, scores.shape), scores, tf.fill(scores.shape, -1e9))
-  return tf.matMul(tf.softmax(masked, -1) as TF.Tensor4D, v as TF.Tensor4D)
+  return tf.matMul(tf.softmax(tf.add(scores, causalBias(tf, Tq, Tk, past)), -1) as TF.Tensor4D, v as TF.Tensor4D)
 }
 
 export interface LayerCache {
@@ -67,8 +90,9 @@ export const hidden = (
 ): TF.Tensor => {
   const [B, T] = tokens.shape as [number, number]
   const C = c.nEmbd, H = c.nHead, D = C / H
-  const positions = tf.range(past, past + T, 1, "int32")
-  let x = tf.add(tf.gather(p["transformer.wte.weight"]!, tokens), tf.expandDims(tf.gather(p["transformer.wpe.weight"]!, positions), 0))
+  const emb = tf.reshape(lookup(tf, p["transformer.wte.weight"]!, tokens.dataSync() as Int32Array), [B, T, C])
+  const pos = tf.slice(p["transformer.wpe.weight"]!, [past, 0], [T, C])
+  let x = tf.add(emb, tf.expandDims(pos, 0))
   for (let l = 0; l < c.nLayer; l++) {
     const n = `transformer.h.${l}.`
     const h = layerNorm(tf, x, p[`${n}ln_1.weight`]!, p[`${n}ln_1.bias`]!, c.layerNormEps)
@@ -111,11 +135,23 @@ export const outputs = (
   targets: TF.Tensor
 ): { logprobs: TF.Tensor; entropies: TF.Tensor; values: TF.Tensor } => {
   const h = hidden(tf, c, p, tokens)
-  const logp = tf.logSoftmax(lmHead(tf, p, h), -1)
-  const valid = tf.greaterEqual(targets, 0)
-  const safe = tf.where(valid, targets, tf.zerosLike(targets))
-  const picked = tf.sum(tf.mul(logp, tf.oneHot(safe, c.vocabSize)), -1)
-  const logprobs = tf.where(valid, picked, tf.zerosLike(picked))
+  const logits = lmHead(tf, p, h)
+  const logp = tf.logSoftmax(logits, -1)
+  const [B, T] = targets.shape as [number, number]
+  // log p(target) = h . wte[target] - logsumexp(logits); positions without a
+  // target use token 0 and are zeroed.
+  const tgt = targets.dataSync() as Int32Array
+  const safe = new Int32Array(B * T)
+  const keep = new Float32Array(B * T)
+  for (let i = 0; i < B * T; i++) {
+    if (tgt[i]! >= 0) {
+      safe[i] = tgt[i]!
+      keep[i] = 1
+    }
+  }
+  const targetRows = tf.reshape(lookup(tf, p["transformer.wte.weight"]!, safe), h.shape)
+  const picked = tf.sub(tf.sum(tf.mul(h, targetRows), -1), tf.logSumExp(logits, -1))
+  const logprobs = tf.mul(picked, tf.tensor2d(keep, [B, T]))
   const entropies = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1))
   const values = c.valueHead
     ? tf.add(tf.sum(tf.mul(h, p["v_head.weight"]!), -1), p["v_head.bias"]!)

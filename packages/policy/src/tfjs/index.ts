@@ -18,7 +18,7 @@ import type {
 } from "../Engine"
 import { paramShapes } from "../Engine"
 import { initParams } from "../Init"
-import { hidden, type LayerCache, lmHead, outputs, type ParamTensors, type TFModule } from "./Model"
+import { hidden, type LayerCache, lmHead, outputs, type ParamTensors, setDenseLookup, type TFModule } from "./Model"
 
 export type TfjsBackend = "tfjs-node-gpu" | "tfjs-node" | "cpu"
 
@@ -51,6 +51,7 @@ export const loadTfjs = (): Promise<{ tf: TFModule; backend: TfjsBackend }> => {
       await tf.setBackend("cpu")
     }
     await tf.ready()
+    setDenseLookup(tf.getBackend() === "cpu")
     return { tf, backend }
   })()
   return loaded
@@ -132,32 +133,36 @@ export const makeTfjsEngine = async (config: GPTConfig, params?: Params, options
       }),
     forward,
     forwardBackward: (batch, lossFn) => {
-      const outs = forward(batch)
-      const g: OutputGrads = lossFn(outs)
       const n = batch.B * batch.T
-      const check = (a: Float32Array | undefined, what: string) => {
-        if (a && a.length !== n) throw new Error(`${what} has ${a.length} entries, expected ${n}`)
-      }
-      check(g.dLogprobs, "dLogprobs")
-      check(g.dEntropies, "dEntropies")
-      check(g.dValues, "dValues")
+      let outs: ForwardOutputs | undefined
+      let g: OutputGrads | undefined
       tf.tidy(() => {
         const { tokens, targets } = batchTensors(batch)
         const shape: [number, number] = [batch.B, batch.T]
-        const dl = g.dLogprobs ? tf.tensor2d(g.dLogprobs, shape) : undefined
-        const de = g.dEntropies ? tf.tensor2d(g.dEntropies, shape) : undefined
-        const dv = g.dValues && config.valueHead ? tf.tensor2d(g.dValues, shape) : undefined
-        if (!dl && !de && !dv) return
+        // One taped forward pass: the outputs are read back mid-way, the loss
+        // gives their gradients, and the surrogate sum(output * gradient) has
+        // the parameter gradients of the loss.
         const f = (...ts: Array<TF.Tensor>) => {
           const pt: ParamTensors = Object.fromEntries(names.map((nm, i) => [nm, ts[i]!]))
           const o = outputs(tf, config, pt, tokens, targets)
-          let s: TF.Tensor = tf.scalar(0)
-          if (dl) s = tf.add(s, tf.sum(tf.mul(o.logprobs, dl)))
-          if (de) s = tf.add(s, tf.sum(tf.mul(o.entropies, de)))
-          if (dv) s = tf.add(s, tf.sum(tf.mul(o.values, dv)))
-          // Keeps every parameter on the gradient path (zero gradients where unused).
-          else if (config.valueHead) s = tf.add(s, tf.mul(tf.sum(o.values), 0))
-          if (!dl && !de) s = tf.add(s, tf.mul(tf.sum(o.logprobs), 0))
+          outs = {
+            logprobs: Float32Array.from(o.logprobs.dataSync() as Float32Array),
+            entropies: Float32Array.from(o.entropies.dataSync() as Float32Array),
+            values: Float32Array.from(o.values.dataSync() as Float32Array)
+          }
+          g = lossFn(outs)
+          const check = (a: Float32Array | undefined, what: string) => {
+            if (a && a.length !== n) throw new Error(`${what} has ${a.length} entries, expected ${n}`)
+          }
+          check(g.dLogprobs, "dLogprobs")
+          check(g.dEntropies, "dEntropies")
+          check(g.dValues, "dValues")
+          // Zero terms keep every parameter on the gradient path.
+          let s: TF.Tensor = tf.add(tf.mul(tf.sum(o.logprobs), 0), tf.mul(tf.sum(o.entropies), 0))
+          if (config.valueHead) s = tf.add(s, tf.mul(tf.sum(o.values), 0))
+          if (g.dLogprobs) s = tf.add(s, tf.sum(tf.mul(o.logprobs, tf.tensor2d(g.dLogprobs, shape))))
+          if (g.dEntropies) s = tf.add(s, tf.sum(tf.mul(o.entropies, tf.tensor2d(g.dEntropies, shape))))
+          if (g.dValues && config.valueHead) s = tf.add(s, tf.sum(tf.mul(o.values, tf.tensor2d(g.dValues, shape))))
           return s as TF.Scalar
         }
         const gs = tf.grads(f)(names.map((nm) => p[nm]!))
@@ -168,7 +173,7 @@ export const makeTfjsEngine = async (config: GPTConfig, params?: Params, options
         })
         grads = next
       })
-      return { loss: g.loss, outputs: outs }
+      return { loss: g!.loss, outputs: outs! }
     },
     zeroGrad: () => {
       for (const t of Object.values(grads)) t.dispose()
