@@ -41,6 +41,8 @@ export interface WebShop extends EnvironmentShape, Shop {
   session(goal: Goal): Session
   /** The task of a goal, labelled with a split. */
   taskOf(goal: Goal, split?: string): Task
+  /** A new episode of a goal (what `reset` gives, synchronously). */
+  episode(goal: Goal): Episode
 }
 
 /** The split a goal is reported under when looked up by id: the smallest one holding it. */
@@ -185,6 +187,7 @@ export const buildWebShop = (catalog: Catalog, showAttributes = false): WebShop 
     goals: (split) => splitGoals.get(split),
     session: (goal) => new Session(shop, goal),
     taskOf,
+    episode: (goal) => new WebShopEpisode(taskOf(goal), new Session(shop, goal)),
     tasks: (split) =>
       Effect.suspend(() => {
         const goals = splitGoals.get(split)

@@ -60,7 +60,6 @@ export const candidateQueries = (instruction: string, rng: Random.Rng): Plan => 
 
 const pick = (rng: Random.Rng, xs: ReadonlyArray<string>): string => rng.pick(xs)
 
-const shorten = (s: string, n = 60): string => (s.length <= n ? s : `${s.slice(0, n).replace(/\s+\S*$/, "")}...`)
 
 /** Best value of each goal option group the product has, by fuzzy similarity to the wanted value. */
 const bestOptions = (goal: Goal, product: Product): Record<string, string> => {
@@ -87,7 +86,12 @@ interface Decision {
   readonly action: string
 }
 
-export const makeExpert = (shop: WebShop, seed: number): PolicyShape => {
+export interface WebShopExpert extends PolicyShape {
+  /** The reply to one request, synchronously (throws on an unknown task id). */
+  reply(request: PolicyRequest): string
+}
+
+export const makeExpert = (shop: WebShop, seed: number): WebShopExpert => {
   const plans = new Map<string, Plan>()
   const planFor = (goal: Goal): Plan => {
     let p = plans.get(goal.id)
@@ -118,7 +122,7 @@ export const makeExpert = (shop: WebShop, seed: number): PolicyShape => {
     const page = session.page
     const target = shop.catalog.byAsin.get(goal.asin)!
     const limit = goal.priceUpper < 1000000 ? `${goal.priceUpper} dollars` : undefined
-    const what = shorten(plan.product)
+    const what = plan.product.length <= 60 ? plan.product : plan.product.split(" with ")[0]!
 
     const searchFor = (query: string, refine: boolean): Decision => ({
       thought: refine
@@ -169,7 +173,7 @@ export const makeExpert = (shop: WebShop, seed: number): PolicyShape => {
             thought: pick(rng, [
               `I think ${goal.asin} is the ${what} I am looking for${limit ? `, and its price of ${target.record.Price} fits the ${limit} limit` : ""}.`,
               `I think ${goal.asin} matches the instruction best, so I will open it.`,
-              `I think ${goal.asin} looks right: ${shorten(target.record.Title, 70)}.`,
+              `I think ${goal.asin} looks right for ${what}.`,
               `I think I should check ${goal.asin}, it seems to be what I need.`
             ]),
             action: `click[${goal.asin}]`
@@ -260,6 +264,12 @@ export const makeExpert = (shop: WebShop, seed: number): PolicyShape => {
 
   return {
     name: "webshop-expert",
+    reply: (req) => {
+      const goal = shop.catalog.goalById.get(req.task.id)
+      if (goal === undefined) throw new Error(`webshop expert: no goal with id '${req.task.id}'`)
+      const d = decide(req, goal)
+      return formatReply(d.thought, d.action)
+    },
     act: (requests) =>
       Effect.suspend(() => {
         const out: Array<string> = []

@@ -8,17 +8,18 @@ import { Effect, Schema } from "effect"
 import { InvalidInput, Paths } from "@eto/core"
 import type { EnvModule, LoadedEnvironment, LoadOptions } from "../index"
 import { makeWebShop, type WebShop } from "./Env"
-import { makeExpert } from "./Expert"
+import { makeExpert, type WebShopExpert } from "./Expert"
 import { computeReward } from "./Reward"
 
 export { makeWebShop, MAX_STEPS, SPLITS, type WebShop } from "./Env"
-export { makeExpert } from "./Expert"
+export { makeExpert, type WebShopExpert } from "./Expert"
 export { computeReward, type RewardDetails } from "./Reward"
 export { type Catalog, type Goal, loadCatalog, type Product } from "./Catalog"
 
 /** The loaded environment: the generic shape plus the WebShop internals. */
 export interface LoadedWebShop extends LoadedEnvironment {
   readonly shop: WebShop
+  expert(seed: number): WebShopExpert
 }
 
 const Settings = Schema.Struct({
@@ -70,6 +71,9 @@ export const load = (options?: LoadOptions): Effect.Effect<LoadedWebShop, import
   })
 
 export const module: EnvModule = { name: "webshop", load }
+
+/** `load`, run synchronously (loading does no asynchronous work); throws the load error. */
+export const loadSync = (options?: LoadOptions): LoadedWebShop => Effect.runSync(load(options))
 
 export const ExplainResult = Schema.Struct({
   goal: Schema.Struct({
