@@ -1,0 +1,431 @@
+/**
+ * The phases every strategy shares and that need no training code: expert
+ * data, exploration (whole episodes, or step-level continuations after
+ * teacher-forcing an expert prefix), pair building and evaluation. Each is a
+ * memoised phase (Runner.ts) whose files are JSONL through the core schemas
+ * and whose manifest is typed.
+ *
+ * A policy enters a phase key through a `PolicyRef`: a name, the phase that
+ * produced it (a training phase's output) and any settings that change its
+ * behaviour (e.g. a sampling temperature).
+ */
+import * as path from "node:path"
+import {
+  applyReply,
+  type DataFileError,
+  type EnvironmentShape,
+  type Episode,
+  EvaluationSummary,
+  Jsonl,
+  type PolicyError,
+  type PolicyRequest,
+  type PolicyShape,
+  PreferencePair,
+  Random,
+  rollout,
+  summarize,
+  type StepResult,
+  type Task,
+  Trajectory,
+  type Turn,
+  type UnknownSplit,
+  type UnknownTask
+} from "@eto/core"
+import { InvalidInput } from "@eto/core"
+import { Effect, Schema } from "effect"
+import type { EtoLevel } from "./Config"
+import * as Pairs from "./Pairs"
+import { memoPhase, type PhaseOutput, type RunReporter, type RunStore } from "./Runner"
+
+export const PHASE_VERSIONS = { expert: "1", explore: "1", stepExplore: "1", pairs: "1", evaluate: "1" } as const
+
+export interface PolicyRef {
+  readonly name: string
+  readonly policy: PolicyShape
+  /** The phase that produced this policy (a checkpoint), if any. */
+  readonly from?: PhaseOutput<unknown> | undefined
+  /** Settings that change what the policy does (temperature, ...). */
+  readonly settings?: unknown
+}
+
+/**
+ * `limit` tasks spread evenly over the split (every (n / limit)-th task), so
+ * a small run still covers all task types of a split ordered by type; all
+ * tasks when `limit` is undefined or not smaller than the split.
+ */
+export const selectTasks = (tasks: ReadonlyArray<Task>, limit: number | undefined): Array<Task> => {
+  if (limit === undefined || limit >= tasks.length) return tasks.slice()
+  return Array.from({ length: limit }, (_, i) => tasks[Math.floor((i * tasks.length) / limit)]!)
+}
+
+const TrajectoryFile = Schema.Struct({ file: Schema.String, trajectories: Schema.Int })
+
+export const ExpertManifest = Schema.Struct({
+  ...TrajectoryFile.fields,
+  split: Schema.String,
+  successes: Schema.Int,
+  avgReward: Schema.Finite
+})
+export type ExpertManifest = typeof ExpertManifest.Type
+
+export const ExploreManifest = Schema.Struct({
+  ...TrajectoryFile.fields,
+  split: Schema.String,
+  samples: Schema.Int,
+  successes: Schema.Int,
+  avgReward: Schema.Finite
+})
+export type ExploreManifest = typeof ExploreManifest.Type
+
+/** A step-level exploration on disk: the step the agent took over at, and its episode. */
+export const StepExplorationRecord = Schema.Struct({ t: Schema.Int, trajectory: Trajectory })
+
+export const StepExploreManifest = Schema.Struct({ ...TrajectoryFile.fields, avgReward: Schema.Finite })
+export type StepExploreManifest = typeof StepExploreManifest.Type
+
+export const PairsManifest = Schema.Struct({
+  file: Schema.String,
+  level: Schema.Literals(["trajectory", "step", "mixture", "self-play"]),
+  pairs: Schema.Int,
+  considered: Schema.Int,
+  ties: Schema.Int,
+  bothSuccessful: Schema.Int,
+  flipped: Schema.Int,
+  truncated: Schema.Int,
+  noExpert: Schema.Int
+})
+export type PairsManifest = typeof PairsManifest.Type
+
+export const EvaluateManifest = Schema.Struct({ file: Schema.String, summary: EvaluationSummary })
+export type EvaluateManifest = typeof EvaluateManifest.Type
+
+type PhaseError = DataFileError | PolicyError | UnknownSplit | UnknownTask
+type PhaseEnv = RunStore | RunReporter
+
+/** The trajectories a phase wrote. */
+export const readTrajectories = (out: PhaseOutput<{ readonly file: string }>): Effect.Effect<Array<Trajectory>, DataFileError> =>
+  Jsonl.readJsonl(Trajectory, path.join(out.dir, out.manifest.file))
+
+export const readStepExplorations = (
+  out: PhaseOutput<StepExploreManifest>
+): Effect.Effect<Array<Pairs.StepExploration>, DataFileError> =>
+  Jsonl.readJsonl(StepExplorationRecord, path.join(out.dir, out.manifest.file))
+
+export const readPairs = (out: PhaseOutput<PairsManifest>): Effect.Effect<Array<PreferencePair>, DataFileError> =>
+  Jsonl.readJsonl(PreferencePair, path.join(out.dir, out.manifest.file))
+
+const mean = (xs: ReadonlyArray<number>): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length)
+
+const policyKey = (p: PolicyRef) => ({ name: p.name, settings: p.settings ?? null })
+const policyUpstream = (p: PolicyRef): Record<string, PhaseOutput<unknown>> => (p.from === undefined ? {} : { policy: p.from })
+
+/** The expert's trajectories on (a spread subset of) a split. */
+export const expertData = (
+  env: EnvironmentShape & { expert(seed: number): PolicyShape },
+  options: { readonly split: string; readonly limit?: number | undefined; readonly seed: number; readonly settings?: unknown }
+): Effect.Effect<PhaseOutput<ExpertManifest>, PhaseError, PhaseEnv> =>
+  memoPhase(
+    {
+      phase: "expert",
+      version: PHASE_VERSIONS.expert,
+      config: { env: env.name, split: options.split, limit: options.limit ?? null, seed: options.seed, settings: options.settings ?? null },
+      manifest: ExpertManifest
+    },
+    (ctx) =>
+      Effect.gen(function*() {
+        const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
+        const trajectories = yield* rollout(env, env.expert(options.seed), tasks, {
+          source: { kind: "expert" },
+          onEpisode: (done, total) => ctx.progress(done, total)
+        })
+        yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "trajectories.jsonl"), trajectories)
+        return {
+          file: "trajectories.jsonl",
+          trajectories: trajectories.length,
+          split: options.split,
+          successes: trajectories.filter((t) => t.success).length,
+          avgReward: mean(trajectories.map((t) => t.reward))
+        }
+      })
+  )
+
+/**
+ * Whole-episode exploration: each task `samples` times, in task order (all
+ * tasks once, then again).
+ */
+export const explore = (
+  env: EnvironmentShape,
+  policy: PolicyRef,
+  options: {
+    readonly split: string
+    readonly limit?: number | undefined
+    readonly samples?: number
+    readonly batchSize?: number
+    readonly seed: number
+  }
+): Effect.Effect<PhaseOutput<ExploreManifest>, PhaseError, PhaseEnv> => {
+  const samples = options.samples ?? 1
+  return memoPhase(
+    {
+      phase: "explore",
+      version: PHASE_VERSIONS.explore,
+      config: { env: env.name, split: options.split, limit: options.limit ?? null, samples, seed: options.seed, policy: policyKey(policy) },
+      upstream: policyUpstream(policy),
+      manifest: ExploreManifest
+    },
+    (ctx) =>
+      Effect.gen(function*() {
+        const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
+        const all: Array<Trajectory> = []
+        for (let s = 0; s < samples; s++) {
+          const batch = yield* rollout(env, policy.policy, tasks, {
+            source: { kind: "policy", name: policy.name },
+            ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+            onEpisode: (done) => ctx.progress(s * tasks.length + done, samples * tasks.length)
+          })
+          all.push(...batch)
+        }
+        yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "explorations.jsonl"), all)
+        return {
+          file: "explorations.jsonl",
+          trajectories: all.length,
+          split: options.split,
+          samples,
+          successes: all.filter((t) => t.success).length,
+          avgReward: mean(all.map((t) => t.reward))
+        }
+      })
+  )
+}
+
+/** One teacher-forced episode: the expert's first t-1 actions, then the policy. */
+interface Forced {
+  readonly expert: Trajectory
+  readonly t: number
+}
+
+/**
+ * Step-level exploration (Appendix C, Eq. 12), batched like `rollout`: for
+ * each expert trajectory, the environment replays the expert's first t-1
+ * actions, then the policy acts until the episode ends. The step t is drawn
+ * per trajectory from 1..n with a seeded generator.
+ */
+export const stepRollout = (
+  env: EnvironmentShape,
+  policy: PolicyShape,
+  items: ReadonlyArray<Forced>,
+  options: { readonly name: string; readonly batchSize?: number; readonly onEpisode?: (done: number, total: number) => void }
+): Effect.Effect<Array<Pairs.StepExploration>, PolicyError | UnknownTask | InvalidInput> =>
+  Effect.gen(function*() {
+    const batchSize = Math.max(1, options.batchSize ?? 16)
+    const out: Array<Pairs.StepExploration> = new Array(items.length)
+    let finished = 0
+    for (let start = 0; start < items.length; start += batchSize) {
+      type Running = { index: number; episode: Episode; turns: Array<Turn>; last: StepResult | undefined; t: number }
+      const running: Array<Running> = []
+      const finish = (r: Running) => {
+        const reward = r.last?.reward ?? 0
+        out[r.index] = {
+          t: r.t,
+          trajectory: {
+            task: r.episode.task,
+            initialObservation: r.episode.initialObservation,
+            turns: r.turns,
+            reward,
+            success: reward >= 1,
+            steps: r.turns.length,
+            source: { kind: "policy", name: options.name }
+          }
+        }
+        finished++
+        options.onEpisode?.(finished, items.length)
+      }
+      let active: Array<Running> = []
+      for (let i = start; i < Math.min(items.length, start + batchSize); i++) {
+        const { expert, t } = items[i]!
+        const episode = yield* env.reset(expert.task.id)
+        const r: Running = { index: i, episode, turns: [], last: undefined, t }
+        running.push(r)
+        for (let k = 0; k < t - 1; k++) {
+          const turn = expert.turns[k]!
+          const result = episode.step(turn.action)
+          r.turns.push({ thought: turn.thought, action: turn.action, observation: result.observation, reward: result.reward })
+          r.last = result
+          if (result.done) {
+            return yield* new InvalidInput({
+              reason: `task ${expert.task.id}: the expert's episode ended at step ${k + 1}, before the forced prefix of ${t - 1} steps`
+            })
+          }
+        }
+        active.push(r)
+      }
+      while (active.length > 0) {
+        const requests: Array<PolicyRequest> = active.map((r) => ({
+          task: r.episode.task,
+          initialObservation: r.episode.initialObservation,
+          turns: r.turns,
+          availableActions: r.episode.availableActions()
+        }))
+        const replies = yield* policy.act(requests)
+        const next: Array<Running> = []
+        active.forEach((r, k) => {
+          const result = applyReply(r, replies[k] ?? "")
+          if (result.done || r.turns.length >= r.episode.maxSteps) finish(r)
+          else next.push(r)
+        })
+        active = next
+      }
+    }
+    return out
+  })
+
+/** The step at which the agent takes over, per expert trajectory (1..n, seeded). */
+export const drawSteps = (experts: ReadonlyArray<Trajectory>, seed: number): Array<Forced> => {
+  const rng = Random.make(`step-positions:${seed}`)
+  return experts.filter((e) => e.turns.length > 0).map((expert) => ({ expert, t: 1 + rng.int(expert.turns.length) }))
+}
+
+export const stepExplore = (
+  env: EnvironmentShape,
+  policy: PolicyRef,
+  expert: PhaseOutput<ExpertManifest>,
+  options: { readonly seed: number; readonly batchSize?: number }
+): Effect.Effect<PhaseOutput<StepExploreManifest>, PhaseError | InvalidInput, PhaseEnv> =>
+  memoPhase(
+    {
+      phase: "step-explore",
+      version: PHASE_VERSIONS.stepExplore,
+      config: { env: env.name, seed: options.seed, policy: policyKey(policy) },
+      upstream: { ...policyUpstream(policy), expert },
+      manifest: StepExploreManifest
+    },
+    (ctx) =>
+      Effect.gen(function*() {
+        const experts = yield* readTrajectories(expert)
+        const records = yield* stepRollout(env, policy.policy, drawSteps(experts, options.seed), {
+          name: policy.name,
+          ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+          onEpisode: ctx.progress
+        })
+        yield* Jsonl.writeJsonl(StepExplorationRecord, path.join(ctx.dir, "step-explorations.jsonl"), records)
+        return {
+          file: "step-explorations.jsonl",
+          trajectories: records.length,
+          avgReward: mean(records.map((r) => r.trajectory.reward))
+        }
+      })
+  )
+
+const pairsManifest = (level: PairsManifest["level"], set: Pairs.PairSet): PairsManifest => ({
+  file: "pairs.jsonl",
+  level,
+  ...set.stats,
+  pairs: set.pairs.length
+})
+
+/** ETO preference pairs at the given level from expert data and explorations. */
+export const buildPairs = (
+  level: EtoLevel,
+  inputs: {
+    readonly expert: PhaseOutput<ExpertManifest>
+    readonly explorations?: PhaseOutput<ExploreManifest> | undefined
+    readonly stepExplorations?: PhaseOutput<StepExploreManifest> | undefined
+  },
+  options: Pairs.StepPairOptions = {}
+): Effect.Effect<PhaseOutput<PairsManifest>, DataFileError | InvalidInput, PhaseEnv> => {
+  const needsTraj = level !== "step", needsStep = level !== "trajectory"
+  if ((needsTraj && inputs.explorations === undefined) || (needsStep && inputs.stepExplorations === undefined)) {
+    return Effect.fail(new InvalidInput({ reason: `${level}-level pairs need ${needsTraj ? "explorations" : ""}${needsTraj && needsStep ? " and " : ""}${needsStep ? "step explorations" : ""}` }))
+  }
+  return memoPhase(
+    {
+      phase: "pairs",
+      version: PHASE_VERSIONS.pairs,
+      config: {
+        level,
+        margin: options.margin ?? Pairs.TRUNCATION_MARGIN,
+        dropBothSuccessful: options.dropBothSuccessful ?? true,
+        scope: options.scope ?? "action"
+      },
+      upstream: {
+        expert: inputs.expert,
+        ...(needsTraj ? { explorations: inputs.explorations! } : {}),
+        ...(needsStep ? { stepExplorations: inputs.stepExplorations! } : {})
+      },
+      manifest: PairsManifest
+    },
+    (ctx) =>
+      Effect.gen(function*() {
+        const experts = yield* readTrajectories(inputs.expert)
+        const explorations = needsTraj ? yield* readTrajectories(inputs.explorations!) : []
+        const steps = needsStep ? yield* readStepExplorations(inputs.stepExplorations!) : []
+        const set = yield* Effect.fromResult(
+          level === "trajectory"
+            ? Pairs.trajectoryPairs(experts, explorations, options)
+            : level === "step"
+            ? Pairs.stepPairs(experts, steps, options)
+            : Pairs.mixturePairs(experts, explorations, steps, options)
+        )
+        yield* Jsonl.writeJsonl(PreferencePair, path.join(ctx.dir, "pairs.jsonl"), set.pairs)
+        ctx.log(`${set.pairs.length} pairs from ${set.stats.considered} explorations (${set.stats.ties} ties, ${set.stats.flipped} flipped, ${set.stats.truncated} truncated)`)
+        return pairsManifest(level, set)
+      })
+  )
+}
+
+/** Self-play pairs (Section 4.5) from several samples per task. */
+export const buildSelfPlayPairs = (
+  explorations: PhaseOutput<ExploreManifest>,
+  options: Pairs.SelfPlayOptions = {}
+): Effect.Effect<PhaseOutput<PairsManifest>, DataFileError, PhaseEnv> =>
+  memoPhase(
+    {
+      phase: "pairs",
+      version: PHASE_VERSIONS.pairs,
+      config: { level: "self-play", mode: options.mode ?? "best-worst", margin: options.margin ?? Pairs.TRUNCATION_MARGIN },
+      upstream: { explorations },
+      manifest: PairsManifest
+    },
+    (ctx) =>
+      Effect.gen(function*() {
+        const set = Pairs.selfPlayPairs(yield* readTrajectories(explorations), options)
+        yield* Jsonl.writeJsonl(PreferencePair, path.join(ctx.dir, "pairs.jsonl"), set.pairs)
+        return pairsManifest("self-play", set)
+      })
+  )
+
+/** A policy's evaluation on (a spread subset of) a split: trajectories and summary. */
+export const evaluate = (
+  env: EnvironmentShape,
+  policy: PolicyRef,
+  options: { readonly split: string; readonly limit?: number | undefined; readonly seed: number; readonly batchSize?: number }
+): Effect.Effect<PhaseOutput<EvaluateManifest>, PhaseError, PhaseEnv> =>
+  memoPhase(
+    {
+      phase: "evaluate",
+      version: PHASE_VERSIONS.evaluate,
+      config: { env: env.name, split: options.split, limit: options.limit ?? null, seed: options.seed, policy: policyKey(policy) },
+      upstream: policyUpstream(policy),
+      manifest: EvaluateManifest
+    },
+    (ctx) =>
+      Effect.gen(function*() {
+        const t0 = performance.now()
+        const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
+        const trajectories = yield* rollout(env, policy.policy, tasks, {
+          source: { kind: "policy", name: policy.name },
+          ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+          onEpisode: (done, total) => ctx.progress(done, total)
+        })
+        yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "trajectories.jsonl"), trajectories)
+        const summary = summarize(trajectories, {
+          env: env.name,
+          split: options.split,
+          policy: policy.name,
+          seed: options.seed,
+          wallSeconds: (performance.now() - t0) / 1000
+        })
+        return { file: "trajectories.jsonl", summary }
+      })
+  )
+
