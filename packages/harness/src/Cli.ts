@@ -17,10 +17,11 @@ import { compareCommand } from "./commands/compare"
 import { envsCommand } from "./commands/envs"
 import { evalCommand } from "./commands/eval"
 import { playCommand } from "./commands/play"
+import { policyCommand } from "./commands/policy"
 import { replayCommand } from "./commands/replay"
 import { webshopCommand } from "./commands/webshop"
 
-export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand, webshopCommand, compareCommand] as const
+export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand, webshopCommand, compareCommand, policyCommand] as const
 
 export const rootCommand = Command.make("eto").pipe(
   Command.withDescription(
