@@ -108,8 +108,8 @@ export const paperColumn = (env: EnvName, split: string): PaperColumn | undefine
     case "webshop":
       return s === "test" ? "webshop" : undefined
     case "sciworld":
-      if (["dev", "seen", "test_seen"].includes(s)) return "sciworld_seen"
-      if (["test", "unseen", "test_unseen"].includes(s)) return "sciworld_unseen"
+      if (["seen", "test_seen"].includes(s)) return "sciworld_seen"
+      if (["unseen", "test_unseen"].includes(s)) return "sciworld_unseen"
       return undefined
     case "alfworld":
       if (["valid_seen", "seen", "test_seen"].includes(s)) return "alfworld_seen"

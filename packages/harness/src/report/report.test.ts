@@ -115,7 +115,9 @@ describe("paper tables", () => {
       expect(paperValue(paper, "success_rate", "SFT", "sciworld_unseen")).toBe(73.5)
       expect(paperValue(paper, "avg_reward", "Expert", "webshop")).toBeUndefined()
       expect(paper.claims.length).toBeGreaterThan(0)
-      expect(paperColumn("sciworld", "dev")).toBe("sciworld_seen")
+      expect(paperColumn("sciworld", "seen")).toBe("sciworld_seen")
+      expect(paperColumn("sciworld", "dev")).toBeUndefined()
+      expect(paperColumn("alfworld", "unseen")).toBe("alfworld_unseen")
       expect(paperColumn("alfworld", "valid_unseen")).toBe("alfworld_unseen")
       expect(paperColumn("webshop", "dev")).toBeUndefined()
     }))
@@ -163,10 +165,10 @@ describe("claim verdicts", () => {
           ["webshop", "test", "RFT", 58],
           ["webshop", "test", "PPO", 50],
           ["webshop", "test", "ETO", 70],
-          ["sciworld", "dev", "SFT", 67, 14],
-          ["sciworld", "dev", "ETO", 74, 11],
-          ["sciworld", "test", "SFT", 53, 14],
-          ["sciworld", "test", "ETO", 66, 12],
+          ["sciworld", "seen", "SFT", 67, 14],
+          ["sciworld", "seen", "ETO", 74, 11],
+          ["sciworld", "unseen", "SFT", 53, 14],
+          ["sciworld", "unseen", "ETO", 66, 12],
           ["alfworld", "valid_seen", "SFT", 60],
           ["alfworld", "valid_seen", "PPO", 22],
           ["alfworld", "valid_seen", "ETO", 55],
@@ -174,7 +176,7 @@ describe("claim verdicts", () => {
           ["alfworld", "valid_unseen", "PPO", 29],
           ["alfworld", "valid_unseen", "ETO", 72]
         ]),
-        iterations: [...iterationRows("webshop", "test", [63, 66, 70, 64]), ...iterationRows("sciworld", "dev", [67, 70, 73, 80])],
+        iterations: [...iterationRows("webshop", "test", [63, 66, 70, 64]), ...iterationRows("sciworld", "seen", [67, 70, 73, 80])],
         levels: levelRows,
         selfPlay: selfPlayRows
       }
