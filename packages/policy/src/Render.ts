@@ -15,6 +15,10 @@
  *   2. shorten the instruction's text, keeping its beginning;
  *   3. cut the sequence: training keeps its beginning, a generation prompt
  *      keeps its end (the open <|agent|> must stay last).
+ * For training, `renderExamples` gives a conversation that does not fit whole
+ * as one example per agent turn: that turn is the only target and the
+ * history before it is fitted by the rule above, so every agent turn is
+ * trained on once, with as much of its history as the context holds.
  */
 import { type Conversations, formatReply, type Turn } from "@eto/core"
 import { SPECIAL, type Tokenizer } from "./Tokenizer"
@@ -140,6 +144,21 @@ const fit = (tok: Tokenizer, d: Dialogue, maxTokens: number, tail: Piece | undef
 
 /** Token ids and action mask of a whole conversation, fitted to `maxTokens`. */
 export const render = (tok: Tokenizer, d: Dialogue, maxTokens: number): Rendered => fit(tok, d, maxTokens, undefined, false)
+
+/** Training examples of a conversation (see the module comment). */
+export const renderExamples = (tok: Tokenizer, d: Dialogue, maxTokens: number): Array<Rendered> => {
+  const whole = render(tok, d, maxTokens)
+  const fullLength = render(tok, d, Number.MAX_SAFE_INTEGER).ids.length
+  if (whole.droppedTurns === 0 && whole.ids.length === fullLength) return [whole]
+  const agent = tok.special(SPECIAL.agent)
+  return d.turns.map((t, k) => {
+    const r = render(tok, { ...d, turns: [...d.turns.slice(0, k), { agent: t.agent }] }, maxTokens)
+    const mask = Uint8Array.from(r.mask)
+    const lastOpen = r.ids.lastIndexOf(agent)
+    mask.fill(0, 0, Math.max(0, lastOpen))
+    return { ids: r.ids, mask, droppedTurns: r.droppedTurns }
+  })
+}
 
 /**
  * The prompt for the next agent turn: the history, then an open <|agent|>.

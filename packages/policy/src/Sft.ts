@@ -15,7 +15,7 @@ import * as Checkpoint from "./Checkpoint"
 import type { Engine, GPTConfig } from "./Engine"
 import { EngineKind, makeEngine } from "./Engines"
 import { defaultConfig } from "./Init"
-import { type Dialogue, fromMessages, fromTurns, render } from "./Render"
+import { type Dialogue, fromMessages, fromTurns, renderExamples } from "./Render"
 import * as Tok from "./Tokenizer"
 import { defaultOptim, type Example, OptimConfig, type StepReport, sftLoop } from "./Train"
 
@@ -164,13 +164,13 @@ export const runSft = (run: SftRun): Effect.Effect<SftResult, DataFileError | In
     const config: GPTConfig = previous
       ? previous.config
       : defaultConfig({ vocabSize: tokenizer.size, nPositions: o.nPositions, nEmbd: o.nEmbd, nLayer: o.nLayer, nHead: o.nHead })
-    let dropped = 0
-    const examples: Array<Example> = run.data.map((d) => {
-      const r = render(tokenizer, d, config.nPositions)
-      dropped += r.droppedTurns
-      return { ids: r.ids, mask: r.mask }
+    let split = 0
+    const examples: Array<Example> = run.data.flatMap((d) => {
+      const rs = renderExamples(tokenizer, d, config.nPositions)
+      if (rs.length > 1) split++
+      return rs.map((r) => ({ ids: r.ids, mask: r.mask }))
     })
-    if (dropped > 0) info(`${dropped} old turns dropped to fit the ${config.nPositions}-token context`)
+    if (split > 0) info(`${split} of ${run.data.length} conversations exceed the ${config.nPositions}-token context: one example per agent turn for those (${examples.length} examples)`)
     const perStep = o.batchSize * o.gradAccum
     const totalSteps = run.resume && previous?.training
       ? Number((previous.training.options as { totalSteps?: unknown }).totalSteps ?? o.steps)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { fromMessages, render, renderPrompt } from "../src/Render"
+import { fromMessages, render, renderExamples, renderPrompt } from "../src/Render"
 import { SPECIAL, train } from "../src/Tokenizer"
 
 const messages = [
@@ -45,6 +45,24 @@ describe("conversation renderer", () => {
     const tight = render(tok, d, lastTurn.ids.length - 3)
     expect(tight.ids.length).toBe(lastTurn.ids.length - 3)
     expect(tok.decode(tight.ids)).toContain(d.initialObservation)
+  })
+
+  it("splits a conversation that does not fit into one example per agent turn", () => {
+    const full = render(tok, d, 1000)
+    expect(renderExamples(tok, d, 1000)).toEqual([full])
+    const limit = full.ids.length - 5
+    const examples = renderExamples(tok, d, limit)
+    expect(examples).toHaveLength(3)
+    examples.forEach((e, k) => {
+      expect(e.ids.length).toBeLessThanOrEqual(limit)
+      // Only turn k is a target, and it is the end of the example.
+      expect(tok.decode(Array.from(e.ids).filter((_, i) => e.mask[i] === 1))).toBe(d.turns[k]!.agent + SPECIAL.end)
+      expect(e.ids[e.ids.length - 1]).toBe(tok.special(SPECIAL.end))
+      expect(tok.decode(e.ids)).toContain(d.initialObservation)
+    })
+    // The first turns still have their whole history; the last lost its oldest turn.
+    expect(examples[0]!.droppedTurns).toBe(0)
+    expect(examples[2]!.droppedTurns).toBeGreaterThan(0)
   })
 
   it("ends a generation prompt with an open agent turn", () => {

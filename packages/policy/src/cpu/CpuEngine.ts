@@ -141,6 +141,11 @@ export class CpuEngine implements Engine {
   private normScratch: number
   private normChunks: number
   private sessions = new Set<CpuDecodeSession>()
+  /** The runtime restricted to the calling thread. */
+  private readonly single: Pick<Runtime, "run">
+  /** wte transposed [C, V] for decoding's LM head, refreshed when the parameters change. */
+  private wteT = 0
+  private wteTStale = true
   private disposed = false
 
   constructor(rt: Runtime, config: GPTConfig) {
@@ -165,6 +170,7 @@ export class CpuEngine implements Engine {
     this.grads = rt.alloc(at)
     this.mom1 = rt.alloc(at)
     this.mom2 = rt.alloc(at)
+    this.single = { run: (name, _work, ...args) => rt.run1(name, ...args) }
     this.P = this.layout(this.params)
     this.G = this.layout(this.grads)
     this.normChunks = Math.ceil(at / 16384)
@@ -235,6 +241,7 @@ export class CpuEngine implements Engine {
   setParams(params: Params): void {
     this.live()
     this.writeBlock(this.params, params, "setParams")
+    this.wteTStale = true
   }
 
   zeroGrad(): void {
@@ -286,6 +293,7 @@ export class CpuEngine implements Engine {
     const clip = o.maxGradNorm > 0 && Number.isFinite(o.maxGradNorm) && norm > o.maxGradNorm
     const gscale = clip ? o.maxGradNorm / (norm + 1e-6) : 1
     this.stepCount++
+    this.wteTStale = true
     const bc1 = 1 - Math.pow(o.beta1, this.stepCount)
     const bc2 = 1 - Math.pow(o.beta2, this.stepCount)
     this.rt.run(
@@ -327,7 +335,7 @@ export class CpuEngine implements Engine {
       return off
     }
     const hs = C / H
-    const scratchFloats = Math.ceil((hs * T + T * T) / 16) * 16
+    const scratchFloats = Math.ceil(this.rt.call("attention_scratch_floats", T, hs) / 16) * 16
     const acts: Acts = {
       N,
       T,
@@ -392,7 +400,8 @@ export class CpuEngine implements Engine {
   /** One transformer block on R rows; `attention` fills a.atty from a.qkv. */
   private block(l: number, R: number, x: number, a: LayerActs, out: number, attention: () => void): void {
     const { nEmbd: C, layerNormEps: eps } = this.config
-    const rt = this.rt
+    // fewer rows than 8: one thread (the row split would leave the others idle)
+    const rt = R >= 8 ? this.rt : this.single
     const p = this.P.layers[l]!
     rt.run("layernorm_forward", R * C * 4, a.ln1, a.mean1, a.rstd1, x, p.ln1w, p.ln1b, R, C, eps)
     rt.run("bias_init", R * 3 * C, a.qkv, p.attnB, 0, R, 3 * C)
@@ -597,7 +606,7 @@ export class CpuEngine implements Engine {
       const vc = s.vc[l]!
       this.block(l, R, ws.x, ws.layer, ws.x, () => {
         rt.run1("kv_store", kc, vc, ws.layer.qkv, ws.rows, R, C, H, s.maxLength)
-        rt.run("attention_decode", R * s.maxLength * C, ws.layer.atty, ws.layer.qkv, kc, vc, ws.rows, R, C, H, s.maxLength, ws.scratch, ws.scratchFloats, scale)
+        rt.run("attention_decode", R >= 8 ? R * s.maxLength * C : 0, ws.layer.atty, ws.layer.qkv, kc, vc, ws.rows, R, C, H, s.maxLength, ws.scratch, ws.scratchFloats, scale)
       })
     }
   }
@@ -612,7 +621,12 @@ export class CpuEngine implements Engine {
     const m = ws.layer.mean1
     const rs = ws.layer.rstd1
     rt.run("layernorm_forward", K * C * 4, ws.layer.ln1, m, rs, ws.tmp, this.P.lnfw, this.P.lnfb, K, C, eps)
-    rt.run("mm_nt", K * V * C, ws.layer.ln1, C, this.P.wte, C, ws.logits, V, K, V, C, 0)
+    if (this.wteT === 0) this.wteT = rt.alloc(V * C)
+    if (this.wteTStale) {
+      rt.run("transpose", V * C, this.wteT, this.P.wte, V, C)
+      this.wteTStale = false
+    }
+    rt.run("mm_nn", K >= 4 ? K * V * C : 0, ws.layer.ln1, C, this.wteT, V, ws.logits, V, K, V, C, 0)
     return rt.F32.slice(ws.logits / 4, ws.logits / 4 + K * V)
   }
 

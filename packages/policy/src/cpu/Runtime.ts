@@ -39,6 +39,7 @@ export const kernelNames = [
   "lm_dlogits",
   "add",
   "sumsq_chunks",
+  "transpose",
   "adamw"
 ] as const
 export type KernelName = (typeof kernelNames)[number]
@@ -93,6 +94,9 @@ export class Runtime {
   readonly memory: WasmMemory
   readonly threads: number
   private readonly kernels: ReadonlyArray<KernelFn>
+  private readonly fns: Record<string, (...args: Array<number>) => number>
+  /** Per-thread packing buffers of the matrix products (thread 0 first). */
+  private packScratch: Array<number> = []
   private readonly index = new Map<string, number>()
   private readonly ctrl: Int32Array
   private readonly argv: Float64Array
@@ -108,6 +112,7 @@ export class Runtime {
     this.memory = new WA.Memory({ initial: 64, maximum: MAX_PAGES, shared: true })
     const instance = new WA.Instance(module, { env: { memory: this.memory } })
     this.kernels = kernelNames.map((n) => instance.exports[n] as KernelFn)
+    this.fns = instance.exports as Record<string, (...args: Array<number>) => number>
     kernelNames.forEach((n, i) => this.index.set(n, i))
     this.ctrl = new Int32Array(new SharedArrayBuffer(64))
     this.argv = new Float64Array(new SharedArrayBuffer(8 * 32))
@@ -121,6 +126,9 @@ export class Runtime {
       throw new CpuEngineError({ message: `threads must be a positive integer, got ${requested}` })
     }
     const rt = new Runtime(kernelModule(), requested)
+    const bytes = rt.call("scratch_bytes")
+    for (let tid = 0; tid < requested; tid++) rt.packScratch.push(rt.alloc(bytes / 4))
+    rt.call("set_scratch", rt.packScratch[0]!)
     const ready: Array<Promise<void>> = []
     for (let tid = 1; tid < requested; tid++) {
       const worker = new Worker(workerPath, {
@@ -130,6 +138,7 @@ export class Runtime {
           control: rt.ctrl.buffer,
           args: rt.argv.buffer,
           tid,
+          scratch: rt.packScratch[tid],
           names: [...kernelNames]
         }
       })
@@ -207,6 +216,11 @@ export class Runtime {
     this.free = merged
   }
 
+  /** Calls a helper export on the main thread and returns its result. */
+  call(name: string, ...args: Array<number>): number {
+    return this.fns[name]!(...args)
+  }
+
   /** Runs a kernel on the calling thread only. */
   run1(name: KernelName, ...args: Array<number>): void {
     this.kernels[this.index.get(name)!]!(...args, 0, 1)
@@ -219,6 +233,17 @@ export class Runtime {
    * on the split.
    */
   run(name: KernelName, work: number, ...args: Array<number>): void {
+    if (this.profile) {
+      const t0 = performance.now()
+      this.dispatch(name, work, args)
+      this.profile.set(name, (this.profile.get(name) ?? 0) + performance.now() - t0)
+    } else this.dispatch(name, work, args)
+  }
+
+  /** Milliseconds spent per kernel since `startProfile` (main-thread wall time). */
+  profile: Map<string, number> | undefined
+
+  private dispatch(name: KernelName, work: number, args: Array<number>): void {
     const k = this.index.get(name)!
     const nth = this.threads
     if (nth === 1 || work < 50_000 || this.disposed) {

@@ -9,8 +9,9 @@
 // Arguments are in a Float64Array beside it.
 import { parentPort, workerData } from "node:worker_threads"
 
-const { module, memory, control, args, tid, names } = workerData
+const { module, memory, control, args, tid, scratch, names } = workerData
 const instance = new WebAssembly.Instance(module, { env: { memory } })
+instance.exports.set_scratch(scratch)
 const kernels = names.map((name) => instance.exports[name])
 const ctrl = new Int32Array(control)
 const argv = new Float64Array(args)

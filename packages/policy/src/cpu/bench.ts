@@ -1,0 +1,225 @@
+/**
+ * Speed of the cpu engine on the "small" GPT-2 (vocab 4096, context 512,
+ * width 128, 4 layers, 4 heads, batch 8): training steps, forward passes,
+ * KV-cache generation, achieved GFLOP/s against the machine's dense matmul
+ * rate (numpy float32 1024x1024, measured in the same run), peak RSS, and,
+ * with --compare-torch, PyTorch's figures from the same run and the ratios.
+ * Prints one JSON line per measurement. Driven by benchmarks/core.bench.ts.
+ */
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import { Schema } from "effect"
+import { Bench } from "tinybench"
+import type { TokenBatch } from "../Engine"
+import { defaultConfig, initParams } from "../Init"
+import { makeCpuEngine } from "./index"
+
+const PYTHON = "/usr/bin/python3"
+const TORCH_SCRIPT = "/work/shared/bench/torch_gpt_reference.py"
+
+const Args = Schema.Struct({
+  compareTorch: Schema.Boolean,
+  seconds: Schema.Number.check(Schema.isGreaterThan(0)),
+  threads: Schema.Number.check(Schema.isInt(), Schema.isGreaterThan(0)),
+  only: Schema.Array(Schema.Literals(["train", "forward", "generate", "peak"]))
+})
+
+const usage = "usage: core.bench.ts [--compare-torch] [--seconds S] [--threads N] [train|forward|generate|peak ...]"
+
+const parseArgs = (argv: ReadonlyArray<string>) => {
+  const raw: { compareTorch: boolean; seconds: number; threads: number; only: Array<string> } = {
+    compareTorch: false,
+    seconds: 10,
+    threads: os.availableParallelism(),
+    only: []
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === "--compare-torch") raw.compareTorch = true
+    else if (a === "--seconds") raw.seconds = Number(argv[++i])
+    else if (a === "--threads") raw.threads = Number(argv[++i])
+    else if (a.startsWith("--")) throw new Error(`unknown flag ${a}; ${usage}`)
+    else raw.only.push(a)
+  }
+  try {
+    return Schema.decodeUnknownSync(Args)(raw)
+  } catch (e) {
+    throw new Error(`bad arguments: ${(e as Error).message.split("\n")[0]}; ${usage}`)
+  }
+}
+
+const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record))
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits
+
+/** Dense float32 matmul rate of this machine through numpy (BLAS, all cores). */
+const numpyPeak = (): number | undefined => {
+  const code = [
+    "import numpy as np, time",
+    "a = np.random.rand(1024, 1024).astype(np.float32); b = np.random.rand(1024, 1024).astype(np.float32)",
+    "for _ in range(3): a @ b",
+    "n, t = 0, time.perf_counter()",
+    "while time.perf_counter() - t < 3: a @ b; n += 1",
+    "print(2 * 1024**3 * n / (time.perf_counter() - t) / 1e9)"
+  ].join("\n")
+  const r = spawnSync(PYTHON, ["-c", code], { encoding: "utf8" })
+  const v = Number(r.stdout.trim())
+  return r.status === 0 && Number.isFinite(v) ? v : undefined
+}
+
+const TorchResult = Schema.Struct({ tokens_per_s: Schema.Number, gflops: Schema.Number, torch: Schema.String })
+
+const torchRun = (mode: "train" | "forward", seconds: number, threads: number) => {
+  const r = spawnSync(PYTHON, [TORCH_SCRIPT, "--mode", mode, "--seconds", String(seconds), "--threads", String(threads)], {
+    encoding: "utf8"
+  })
+  if (r.status !== 0) throw new Error(`torch reference (${mode}) failed: ${r.stderr.trim().split("\n").pop()}`)
+  const line = r.stdout.trim().split("\n").pop() ?? ""
+  return Schema.decodeUnknownSync(TorchResult)(JSON.parse(line))
+}
+
+const torchAvailable = () => spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" }).status === 0 && fs.existsSync(TORCH_SCRIPT)
+
+/** Mean milliseconds per call of `fn` over about `seconds` (tinybench, after one warm-up call). */
+const measure = async (name: string, fn: () => void, seconds: number): Promise<number> => {
+  const bench = new Bench({ time: seconds * 1000, iterations: 2, warmupIterations: 1, warmupTime: 0 })
+  bench.add(name, fn)
+  await bench.run()
+  const result = bench.tasks[0]!.result
+  if (result.state !== "completed") throw new Error(`benchmark ${name} did not complete (${result.state})`)
+  return result.latency.mean
+}
+
+export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> => {
+  const args = parseArgs(argv)
+  const want = (k: "train" | "forward" | "generate" | "peak") => args.only.length === 0 || args.only.includes(k)
+  const config = defaultConfig()
+  const B = 8
+  const T = config.nPositions
+  const { vocabSize: V, nEmbd: C, nLayer: L } = config
+  // FLOPs per token, counted as the torch reference script does
+  const dense = 12 * L * C * C + V * C
+  const attn = 2 * L * T * C
+  const flopFwd = 2 * dense + 2 * attn
+  const common = { config: "small", vocab: V, ctx: T, dim: C, layers: L, heads: config.nHead, batch: B, threads: args.threads }
+
+  const peak = want("peak") ? numpyPeak() : undefined
+  if (peak !== undefined) emit({ bench: "numpy-matmul-1024", gflops: round(peak, 2) })
+
+  const engine = await makeCpuEngine(config, initParams(config, 0), { threads: args.threads })
+  const rng = (i: number) => (Math.imul(i + 1, 2654435761) >>> 8) % V
+  const tokens = Int32Array.from({ length: B * T }, (_, i) => rng(i))
+  const targets = Int32Array.from({ length: B * T }, (_, i) => (i % T === T - 1 ? -1 : tokens[i + 1]!))
+  const batch: TokenBatch = { tokens, targets, B, T }
+  const dLogprobs = new Float32Array(B * T).fill(-1 / (B * T))
+  const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 }
+  const results: Record<string, number> = {}
+
+  if (want("train")) {
+    const ms = await measure(
+      "train",
+      () => {
+        engine.zeroGrad()
+        engine.forwardBackward(batch, (o) => {
+          let loss = 0
+          for (let i = 0; i < o.logprobs.length; i++) loss -= o.logprobs[i]!
+          return { loss: loss / (B * T), dLogprobs }
+        })
+        engine.step(adam)
+      },
+      args.seconds
+    )
+    const tps = (B * T * 1000) / ms
+    results.train = tps
+    emit({
+      bench: "train",
+      engine: "cpu",
+      ...common,
+      ms_per_step: round(ms),
+      tokens_per_s: round(tps),
+      gflops: round((tps * 3 * flopFwd) / 1e9, 2),
+      ...(peak ? { share_of_numpy_peak: round((tps * 3 * flopFwd) / 1e9 / peak, 3) } : {}),
+      peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0)
+    })
+  }
+
+  if (want("forward")) {
+    const ms = await measure("forward", () => engine.forward(batch), args.seconds)
+    const tps = (B * T * 1000) / ms
+    results.forward = tps
+    emit({
+      bench: "forward",
+      engine: "cpu",
+      ...common,
+      ms_per_batch: round(ms),
+      tokens_per_s: round(tps),
+      gflops: round((tps * flopFwd) / 1e9, 2),
+      ...(peak ? { share_of_numpy_peak: round((tps * flopFwd) / 1e9 / peak, 3) } : {})
+    })
+  }
+
+  if (want("generate")) {
+    const prompt = 384
+    const fresh = 128
+    for (const GB of [1, 8]) {
+      let prefillMs = 0
+      const ms = await measure(
+        `generate-b${GB}`,
+        () => {
+          const session = engine.decoder(GB, prompt + fresh)
+          const t0 = performance.now()
+          let logits = session.feed(Array.from({ length: GB }, (_, b) => tokens.slice(b * T, b * T + prompt)))
+          prefillMs = performance.now() - t0
+          for (let s = 0; s < fresh; s++) {
+            const next: Array<Int32Array> = []
+            for (let b = 0; b < GB; b++) {
+              let best = 0
+              for (let v = 1; v < V; v++) if (logits[b * V + v]! > logits[b * V + best]!) best = v
+              next.push(Int32Array.of(best))
+            }
+            logits = session.feed(next)
+          }
+          session.dispose()
+        },
+        Math.min(args.seconds, 5)
+      )
+      const decodeMs = ms - prefillMs
+      emit({
+        bench: "generate",
+        engine: "cpu",
+        ...common,
+        batch: GB,
+        prompt_tokens: prompt,
+        new_tokens: fresh,
+        prefill_ms: round(prefillMs),
+        prefill_tokens_per_s: round((GB * prompt * 1000) / prefillMs),
+        decode_ms: round(decodeMs),
+        new_tokens_per_s: round((GB * fresh * 1000) / decodeMs)
+      })
+    }
+  }
+  engine.dispose()
+  emit({ bench: "peak-rss", engine: "cpu", peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0) })
+
+  if (args.compareTorch) {
+    if (!torchAvailable()) {
+      emit({ bench: "compare-torch", skipped: `no torch for ${PYTHON} or no ${TORCH_SCRIPT}` })
+      return
+    }
+    for (const mode of ["train", "forward"] as const) {
+      const mine = results[mode]
+      if (mine === undefined) continue
+      const t = torchRun(mode, args.seconds, args.threads)
+      emit({
+        bench: "compare-torch",
+        mode,
+        torch: t.torch,
+        torch_tokens_per_s: t.tokens_per_s,
+        torch_gflops: t.gflops,
+        cpu_tokens_per_s: round(mine),
+        ratio: round(mine / t.tokens_per_s, 2)
+      })
+    }
+  }
+}
