@@ -159,12 +159,10 @@ export const makeExpert = (shop: WebShop, seed: number): WebShopExpert => {
       case "search":
       case "done": {
         const q = plan.queries[0]!
-        const better = bestQuery()
+        const r = rankOf(q, goal.asin)
         // Start with the most natural wording unless it cannot find the product in time.
-        if (rankOf(q, goal.asin) >= 0 && 1 + Math.floor(rankOf(q, goal.asin) / PRODUCT_WINDOW) + 1 + finishCost <= remaining) {
-          return searchFor(q, false)
-        }
-        return searchFor(better?.query ?? q, false)
+        if (r >= 0 && 1 + Math.floor(r / PRODUCT_WINDOW) + 1 + finishCost <= remaining) return searchFor(q, false)
+        return searchFor(bestQuery()?.query ?? q, false)
       }
       case "results": {
         const onPage = [...session.clickables().values()].flatMap((c) => (c.kind === "product" ? [c.asin] : []))
@@ -191,8 +189,10 @@ export const makeExpert = (shop: WebShop, seed: number): WebShopExpert => {
           }
         }
         const pagingCost = targetPage > 0 ? targetPage - page.page + 1 + finishCost : Infinity
-        const requery = bestQuery()
-        if (targetPage > 0 && pagingCost <= remaining && (requery === undefined || pagingCost <= requery.cost + 1 || targetPage - page.page <= 1)) {
+        const pagingFits = targetPage > 0 && pagingCost <= remaining
+        // Paging one page on is always natural; further only when no other wording is about as quick.
+        const requery = pagingFits && targetPage - page.page <= 1 ? undefined : bestQuery()
+        if (pagingFits && (requery === undefined || pagingCost <= requery.cost + 1)) {
           return {
             thought: pick(rng, [
               `I think none of these is the ${what}. I should check the next page.`,

@@ -21,7 +21,6 @@ export const COLOR_SET: ReadonlyArray<string> = [
   "rust", "sand", "sapphire", "seashell", "silver", "skull", "slate", "steel", "stone", "stonewash", "sunflower",
   "tan", "taupe", "teal", "tiger", "turquoise", "violet", "walnut", "wheat", "white", "wine", "yellow"
 ]
-const COLOR_WORDS: ReadonlySet<string> = new Set(COLOR_SET)
 
 /** A purchased value: the first colour word contained in it, else the value itself. */
 export const normalizeColorValue = (s: string): string => {
@@ -182,4 +181,3 @@ export const computeReward = (
   }
 }
 
-export { COLOR_WORDS }
