@@ -24,6 +24,8 @@ const trainingFields = {
 /** A display name for the reports (defaults to the strategy's usual name). */
 const label = { label: Schema.optionalKey(Schema.String) }
 
+/** The initial model evaluated as it is, prompted but not trained (Table 5's untuned row). */
+export const BaseConfig = Schema.TaggedStruct("base", { ...label })
 export const SftConfig = Schema.TaggedStruct("sft", { ...label, ...trainingFields })
 export const BestOfNConfig = Schema.TaggedStruct("best-of-n", {
   ...label,
@@ -71,7 +73,7 @@ export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   beta: Schema.optionalKey(PositiveNumber)
 })
 
-export const StrategyConfig = Schema.Union([SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, SelfPlayConfig])
+export const StrategyConfig = Schema.Union([BaseConfig, SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, SelfPlayConfig])
 export type StrategyConfig = typeof StrategyConfig.Type
 export type StrategyKind = StrategyConfig["_tag"]
 
@@ -173,6 +175,7 @@ export interface ResolvedTraining {
 }
 
 export type ResolvedStrategy =
+  | { readonly _tag: "base"; readonly label: string }
   | { readonly _tag: "sft"; readonly label: string; readonly training: ResolvedTraining }
   | { readonly _tag: "best-of-n"; readonly label: string; readonly n: number; readonly temperature: number }
   | {
@@ -235,6 +238,8 @@ const training = (
 /** The strategy with every omitted hyper-parameter set to the paper's value for `env`. */
 export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrategy => {
   switch (s._tag) {
+    case "base":
+      return { _tag: "base", label: s.label ?? "Untuned" }
     case "sft":
       return { _tag: "sft", label: s.label ?? "SFT", training: training(s, SFT_DEFAULTS) }
     case "best-of-n":

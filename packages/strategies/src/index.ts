@@ -1,4 +1,5 @@
 export * as Config from "./Config"
+export * as Experiment from "./Experiment"
 export * as Pairs from "./Pairs"
 export * as Phases from "./Phases"
 export * as Runner from "./Runner"
