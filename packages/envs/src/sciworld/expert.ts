@@ -9,7 +9,7 @@ import { formatReply, type PolicyRequest, type PolicyShape } from "@eto/core"
 import * as Random from "@eto/core/Random"
 import type { Variation } from "./data"
 import type { Game } from "./game"
-import { parse, type ParsedAction } from "./parser"
+import { normalize, parse, type ParsedAction } from "./parser"
 import type { Settings } from "./settings"
 import { newGame } from "./tasks"
 import type { Obj, World } from "./world"
@@ -63,6 +63,7 @@ const inRoom = (w: World, o: Obj): Obj => (o.isInside(w.inventory) ? w.agentRoom
 interface Memory {
   target?: number
   container?: number
+  wires?: ReadonlyArray<number>
 }
 
 const chooseTarget = (v: Variation, fresh: Game, rng: Random.Rng): number => {
@@ -246,6 +247,135 @@ const planPaint = (v: Variation, game: Game, mem: Memory): Plan => {
   ])
 }
 
+// electricity
+
+interface Link {
+  readonly a: Obj
+  readonly b: Obj
+}
+
+const termRef = (t: Obj): string => `${normalize(t.terminalOf!.name)} ${t.name}`
+
+/** The first missing connection of a circuit, as a plan; undefined when all are made. */
+const nextLink = (links: ReadonlyArray<Link>): Plan | undefined => {
+  for (const { a, b } of links) {
+    if (a.connection === b) continue
+    const ra = termRef(a)
+    const rb = termRef(b)
+    return act(`connect ${ra} to ${rb}`, { action: "connect", objects: [a, b] }, [
+      `I connect the ${a.name} of the ${a.terminalOf!.name} to the ${b.name} of the ${b.terminalOf!.name}.`,
+      `Next link in the circuit: ${ra} to ${rb}.`,
+      `The circuit needs the ${ra} joined to the ${rb}.`
+    ])
+  }
+  return undefined
+}
+
+const wiresOf = (w: World): Array<Obj> =>
+  w.room("workshop").children.find((o) => o.name === "table")!.children.filter((o) => o.kind === "wire")
+
+const ensureHere = (w: World, o: Obj): Plan | undefined => (inRoom(w, o) !== w.agentRoom() ? teleport(inRoom(w, o).name) : undefined)
+
+const pickUp = (o: Obj, why: string): Plan =>
+  act(`pick up ${o.name}`, { action: "pick up", objects: [o] }, [`${why} I will pick up the ${o.name}.`, `I take the ${o.name} with me. ${why}`, `Picking up the ${o.name}. ${why}`])
+
+const planPower = (v: Variation, game: Game, mem: Memory): Plan => {
+  const w = game.world
+  const partName = String(v.params.componentToPower)
+  const part = w.findAll((o) => o.name === partName && o.room() === w.room("workshop"))[0] ?? w.findAll((o) => o.name === partName)[0]!
+  if (game.goals.curIdx === 0) {
+    return ensureHere(w, part) ?? focus(partName, part, `The task is about the ${partName}.`)
+  }
+  const nonrenewable = v.description.includes("nonrenewable")
+  const sourceName = v.id === "3-1" ? "battery" : String(v.params[nonrenewable ? "nonrenewableSource" : "renewableSource"])
+  const source = w.findAll((o) => o.name === sourceName)[0]!
+  const [wa, wb] = mem.wires!.map((k) => byOrdinal(w, k))
+  if (!wa || !wb) throw new Error(`expert: not enough wires for ${v.id}/${v.variation}`)
+  const outdoor = sourceName === "solar panel" || sourceName === "wind generator"
+  if (outdoor && w.agentRoom().name !== "outside") {
+    for (const o of [part, source, wa, wb]) {
+      if (!o.isInside(w.inventory)) {
+        return ensureHere(w, o) ?? pickUp(o, `The ${sourceName} only works outside, so everything for the circuit has to come along.`)
+      }
+    }
+    return teleport("outside")
+  }
+  if (!outdoor) {
+    const here = ensureHere(w, part)
+    if (here) return here
+  }
+  if (source.kind === "generator" && source.activable && !source.on) {
+    return act(`activate ${sourceName}`, { action: "activate", objects: [source] }, [
+      `The ${sourceName} has to be running to give power.`,
+      `I switch on the ${sourceName} first.`,
+      `Let me activate the ${sourceName}.`
+    ])
+  }
+  const link = nextLink([
+    { a: source.terminals[0]!, b: wa.terminals[0]! },
+    { a: wa.terminals[1]!, b: part.terminals[1]! },
+    { a: part.terminals[0]!, b: wb.terminals[0]! },
+    { a: wb.terminals[1]!, b: source.terminals[1]! }
+  ])
+  if (link) return link
+  return act("wait1", undefined, [
+    "The circuit is closed. I will wait a moment for the power to flow.",
+    "Everything is connected; waiting one step.",
+    "Let me wait a step so the circuit can power up."
+  ])
+}
+
+const planConductivity = (v: Variation, game: Game, mem: Memory, turns: ReadonlyArray<{ action: string }>): Plan => {
+  const w = game.world
+  const name = String(v.params[v.id === "3-3" ? "substance" : "unknownSubstance"])
+  const s = byOrdinal(w, mem.target!)!
+  if (game.goals.curIdx === 0) return ensureHere(w, s) ?? focus(name, s, `The task is to test the ${name}.`)
+  if (!s.isInside(w.inventory) && !s.isInside(w.room("workshop"))) {
+    return ensureHere(w, s) ?? pickUp(s, "I will test it in the workshop, where the battery and the light bulb are.")
+  }
+  if (w.agentRoom().name !== "workshop") return teleport("workshop")
+  const bulbName = String(v.params.partToPower)
+  const bulb = w.findAll((o) => o.name === bulbName && o.room() === w.room("workshop"))[0]!
+  const battery = w.findAll((o) => o.name === "battery" && o.room() === w.room("workshop"))[0]!
+  const [wa, wb, wc] = mem.wires!.map((k) => byOrdinal(w, k))
+  if (!wa || !wb || !wc) throw new Error(`expert: not enough wires for ${v.id}/${v.variation}`)
+  const bulbRef = `look at ${bulbName}`
+  const looked = turns.some((t) => t.action === bulbRef)
+  if (!looked) {
+    const link = nextLink([
+      { a: battery.terminals[0]!, b: wa.terminals[0]! },
+      { a: wa.terminals[1]!, b: s.terminals[0]! },
+      { a: s.terminals[1]!, b: wb.terminals[0]! },
+      { a: wb.terminals[1]!, b: bulb.terminals[1]! },
+      { a: bulb.terminals[0]!, b: wc.terminals[0]! },
+      { a: wc.terminals[1]!, b: battery.terminals[1]! }
+    ])
+    if (link) return link
+    if (!turns.some((t) => t.action === "wait1")) {
+      return act("wait1", undefined, [
+        `The ${name} is now part of the circuit with the ${bulbName}. I will wait a step.`,
+        "The test circuit is complete; waiting one step for it to settle.",
+        "Let me wait a step before checking the bulb."
+      ])
+    }
+    return act(bulbRef, { action: "look at", objects: [bulb] }, [
+      `If the ${bulbName} is on, the ${name} conducts electricity. Let me check it.`,
+      `Time to see whether the ${bulbName} lit up.`,
+      `I will look at the ${bulbName} to read the result.`
+    ])
+  }
+  const conductive = bulb.on
+  const box = String(v.params[conductive ? "conductive" : "nonconductive"])
+  const b = w.findAll((o) => o.name === box && o.room() === w.agentRoom())[0]!
+  return act(`move ${name} to ${box}`, { action: "move", objects: [s, b] }, [
+    conductive
+      ? `The ${bulbName} is on, so the ${name} is electrically conductive. It goes in the ${box}.`
+      : `The ${bulbName} stayed off, so the ${name} does not conduct electricity. It goes in the ${box}.`,
+    conductive ? `The bulb lit up: the ${name} conducts. Moving it to the ${box}.` : `No light: the ${name} is an insulator. Moving it to the ${box}.`,
+    `Based on the bulb, the ${name} belongs in the ${box}.`
+  ])
+}
+
 const chooseContainer = (v: Variation, fresh: Game): number => {
   const w = fresh.world
   if (v.id === "6-1") return ordinal(w, w.findAll((o) => o.name === "metal pot")[0]!)
@@ -262,6 +392,8 @@ export const planNext = (v: Variation, game: Game, mem: Memory, turns: ReadonlyA
       return planLifespan(v, game, turns)
     case "6":
       return v.id === "6-1" ? planMix(v, game, mem) : planPaint(v, game, mem)
+    case "3":
+      return v.id === "3-1" || v.id === "3-2" ? planPower(v, game, mem) : planConductivity(v, game, mem, turns)
     default:
       throw new Error(`expert: no solver for task type ${v.id}`)
   }
@@ -284,6 +416,14 @@ export const expertReply = (source: ExpertTaskSource, seed: number, request: Pol
   const mem: Memory = {}
   if (v.id.startsWith("4-")) mem.target = chooseTarget(v, fresh, memRng)
   if (v.id.startsWith("6-")) mem.container = chooseContainer(v, fresh)
+  if (v.id.startsWith("3-")) mem.wires = wiresOf(fresh.world).map((o) => ordinal(fresh.world, o))
+  if (v.id === "3-3" || v.id === "3-4") {
+    const name = String(v.params[v.id === "3-3" ? "substance" : "unknownSubstance"])
+    const all = fresh.world.findAll((o) => o.name === name)
+    const s = all.find((o) => o.room()?.name === String(v.params.substanceLocation)) ?? all[0]
+    if (!s) throw new Error(`expert: no ${name} in ${v.id}/${v.variation}`)
+    mem.target = ordinal(fresh.world, s)
+  }
   const game = newGame(v, source.settings)
   for (const t of request.turns) if (t.action !== "") game.step(t.action)
   const rng = Random.make(`sciworld-expert:${seed}:${request.task.id}:${request.turns.length}`)

@@ -3,6 +3,7 @@
  * keeps the score (the simulator's side of an episode).
  */
 import { PAINT_MIXES, RECIPES } from "./catalog"
+import { connect, disconnect, disconnectAll } from "./electricity"
 import { GoalTracker, type SequentialGoal, type UnorderedGoal } from "./goals"
 import { ambiguityPrompt, parse, type ParsedAction } from "./parser"
 import { clean, cursory, detailed, lookAround, makeObject, type Obj, type World } from "./world"
@@ -161,9 +162,9 @@ export class Game {
         this.goals.reset()
         return "Task progress has been reset."
       case "connect":
-        return "Connecting electrical parts is not modelled in this task."
+        return connect(x!, y!)
       case "disconnect":
-        return "Disconnecting electrical parts is not modelled in this task."
+        return disconnect(x!)
       case "wait":
         this.waitLeft = 10
         return "You decide to wait for 10 iterations."
@@ -212,9 +213,10 @@ export class Game {
     if (y === x || y.isInside(x)) return "You can't move something into itself."
     if (!y.container) return "That can't be moved there."
     if (!y.open) return `That can't be moved there, because the ${y.name} isn't open.`
+    const wired = disconnectAll(x)
     y.add(x)
     const target = y === w.inventory ? "inventory" : y.name
-    return `You move the ${x.name} to the ${target}.`
+    return `${wired ? `(disconnecting ${x.name}) ` : ""}You move the ${x.name} to the ${target}.`
   }
 
   private pour(x: Obj, y: Obj): string {

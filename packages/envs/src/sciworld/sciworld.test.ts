@@ -78,6 +78,78 @@ describe("worked example 7.1 (4-4 find-animal, variation 225)", () => {
   })
 })
 
+describe("worked example 7.3 (3-1 power-component, variation 15)", () => {
+  it("replays with identical observations and scores", () => {
+    const { g, start, steps } = play("3-1", 15, [
+      "look around",
+      "focus on electric motor",
+      "connect battery anode to orange wire terminal 1",
+      "connect orange wire terminal 2 to electric motor cathode",
+      "connect electric motor anode to black wire terminal 1",
+      "connect black wire terminal 2 to battery cathode",
+      "wait1",
+      "look at electric motor",
+      "connect battery to red wire"
+    ])
+    expect(start).toBeCloseTo(0.0667, 4)
+    expect(steps[0]!.obs).toBe(
+      "This room is called the workshop. In it, you see: \n\tthe agent\n\ta substance called air\n\ta blue light bulb, which is off\n\ta electric buzzer, which is off\n\ta electric motor, which is off\n\ta nuclear generator, which is off\n\ta table. On the table is: a battery, a black wire, a green light bulb, which is off, a orange light bulb, which is off, a orange wire, a red light bulb, which is off, a red wire, a switch, which is off.\n\ta ultra low temperature freezer. The ultra low temperature freezer door is open. In the ultra low temperature freezer is: nothing.\n\ta wind generator, which is off\nYou also see:\n\tA door to the hallway (that is open)"
+    )
+    expect(steps.slice(1, 7).map((s) => s.obs)).toEqual([
+      "You focus on the electric motor.",
+      "anode on battery is now connected to terminal 1 on orange wire",
+      "terminal 2 on orange wire is now connected to cathode on electric motor",
+      "anode on electric motor is now connected to terminal 1 on black wire",
+      "terminal 2 on black wire is now connected to cathode on battery",
+      "You decide to wait for 1 iterations."
+    ])
+    expect(steps.slice(0, 7).map((s) => Number(s.score.toFixed(4)))).toEqual([0.0667, 0.5667, 0.5667, 0.7, 0.7667, 0.7667, 1])
+    expect(steps[7]!.obs).toBe(
+      "a electric motor, which is on. its anode is connected to: a terminal 1 on black wire. its cathode is connected to: a terminal 2 on orange wire."
+    )
+    expect(steps[8]!.obs).toBe(
+      "Connections must specify specific points of contact on polarized electrical components (e.g. anode, cathode)"
+    )
+    expect(g.completed).toBe(true)
+  })
+
+  it("3-2 fails the moment the part lights from the wrong source", () => {
+    const v = variation("3-2", 16)
+    expect(v.description).toContain("renewable")
+    const { g } = play("3-2", 16, [
+      "teleport to workshop",
+      "focus on electric buzzer",
+      "connect battery anode to black wire terminal 1",
+      "connect black wire terminal 2 to electric buzzer cathode",
+      "connect electric buzzer anode to green wire terminal 1",
+      "connect green wire terminal 2 to battery cathode",
+      "wait1"
+    ])
+    expect(g.failed).toBe(true)
+  })
+
+  it("a non-conductive test object keeps the bulb off; the wrong box fails", () => {
+    const v = variation("3-3", 675)
+    expect(v.params.isConductive).toBe(false)
+    const wrong = String(v.params.conductive)
+    const { g, steps } = play("3-3", 675, [
+      "teleport to workshop",
+      "focus on sodium chloride",
+      "connect battery anode to black wire terminal 1",
+      "connect black wire terminal 2 to sodium chloride terminal 1",
+      "connect sodium chloride terminal 2 to orange wire terminal 1",
+      `connect orange wire terminal 2 to ${v.params.partToPower} cathode`,
+      `connect ${v.params.partToPower} anode to red wire terminal 1`,
+      "connect red wire terminal 2 to battery cathode",
+      "wait",
+      `look at ${v.params.partToPower}`,
+      `move sodium chloride to ${wrong}`
+    ])
+    expect(steps[9]!.obs.startsWith(`a ${v.params.partToPower}, which is off.`)).toBe(true)
+    expect(g.failed).toBe(true)
+  })
+})
+
 describe("time", () => {
   it("counts ticks: free look around and inventory, wait = 11, wait1 = 2, parse failure free", () => {
     const { steps } = play("7-1", 0, ["look around", "inventory", "wait1", "wait", "fly to the moon", "look at orange"])
@@ -181,9 +253,9 @@ describe("environment", () => {
       const seen = yield* env.tasks("seen")
       const unseen = yield* env.tasks("unseen")
       const dev = yield* env.tasks("dev")
-      expect(seen.length).toBe(96)
-      expect(unseen.length).toBe(96)
-      expect(dev.length).toBe(50)
+      expect(seen.length).toBe(122)
+      expect(unseen.length).toBe(126)
+      expect(dev.length).toBe(70)
       expect(seen.every((t) => t.metadata.enabled === true)).toBe(true)
       const types = (env as ReturnType<typeof makeEnvironment>).taskTypes
       expect(types.filter((t) => !t.enabled).every((t) => t.reason.length > 0)).toBe(true)

@@ -11,6 +11,7 @@ import {
   focusedInInventory,
   focusOn,
   inContainer,
+  inContainerByName,
   inRoomWithObject,
   inRoomWithOpenDoor,
   moveToLocation,
@@ -20,6 +21,7 @@ import {
   type SequentialGoal,
   type UnorderedGoal
 } from "./goals"
+import { connectedParts, isGenerator, wireConnects } from "./electricity"
 import type { Settings } from "./settings"
 import { type Obj, World } from "./world"
 
@@ -34,7 +36,6 @@ export interface TaskType {
 }
 
 const HEAT = "needs heat transfer and changes of state (heater set points, pairwise conduction, combustion), which this engine does not model yet"
-const ELECTRIC = "needs the electrical circuit model (terminals, polarity, generators, conductivity), which this engine does not model yet"
 const LIFE_PLANT = "needs plant growth, pollination by bees and fruiting whose timing has not been verified against the original; left out rather than scored on approximate dynamics"
 const LIFE_STAGES = "needs life-stage timing whose per-tick goal-evaluation counts have not been verified against the original; left out rather than scored on approximate dynamics"
 const MEASURE = "its 25 partial-credit subgoals include heating goals that need the heat model (stage 4); the answer check alone would give wrong partial scores"
@@ -55,10 +56,10 @@ export const TASK_TYPES: ReadonlyArray<TaskType> = [
   tt("1-4", 1, "change-the-state-of-matter-of", 80, HEAT),
   tt("2-1", 6, "use-thermometer", 30, HEAT),
   tt("2-2", 4, "measure-melting-point-known-substance", 120, MEASURE),
-  tt("3-1", 7, "power-component", 20, ELECTRIC),
-  tt("3-2", 8, "power-component-renewable-vs-nonrenewable-energy", 30, ELECTRIC),
-  tt("3-3", 9, "test-conductivity", 30, ELECTRIC),
-  tt("3-4", 10, "test-conductivity-of-unknown-substances", 30, ELECTRIC),
+  tt("3-1", 7, "power-component", 20),
+  tt("3-2", 8, "power-component-renewable-vs-nonrenewable-energy", 30),
+  tt("3-3", 9, "test-conductivity", 30),
+  tt("3-4", 10, "test-conductivity-of-unknown-substances", 30),
   tt("4-1", 12, "find-living-thing", 15),
   tt("4-2", 13, "find-non-living-thing", 15),
   tt("4-3", 14, "find-plant", 15),
@@ -93,6 +94,29 @@ export const describeTask = (v: Variation, settings: Settings): string => {
   }
   return v.description
 }
+
+/** The focused part (the one found before) is switched on by power. */
+const isPowered = (part: string): SequentialGoal => ({
+  description: `power the ${part}`,
+  evaluate: (ctx, focus) => (focus === ctx.lastSatisfied && focus.name === part && focus.on ? "success" : "notyet")
+})
+
+/** The powered part is connected, through any parts, to a part named `source`; anything else fails. */
+const connectedTo = (source: string): SequentialGoal => ({
+  description: `power it with the ${source}`,
+  evaluate: (_ctx, focus) => ([...connectedParts(focus)].some((p) => p.name === source) ? "success" : "fail")
+})
+
+const terminalToWire = (name: string, which: 0 | 1): UnorderedGoal => ({
+  description: `connect ${which === 0 ? "the first" : "the second"} terminal of the ${name} to a wire`,
+  evaluate: (ctx) =>
+    ctx.world.findAll((o) => o.name === name).some((o) => o.terminals[which]?.connection?.terminalOf?.kind === "wire")
+})
+
+const wireBetween = (description: string, a: (o: Obj) => boolean, b: (o: Obj) => boolean): UnorderedGoal => ({
+  description,
+  evaluate: (ctx) => wireConnects(ctx.world, a, b)
+})
 
 interface Goals {
   readonly sequential: ReadonlyArray<SequentialGoal>
@@ -173,6 +197,47 @@ const goalsFor = (v: Variation): Goals => {
         ]
       }
     }
+    case "3-1":
+    case "3-2": {
+      const part = str(v, "componentToPower")
+      const nonrenewable = v.description.includes("nonrenewable")
+      const source = str(v, nonrenewable ? "nonrenewableSource" : "renewableSource")
+      const seq: Array<SequentialGoal> = [find(part), isPowered(part)]
+      if (v.id === "3-2") seq.push(connectedTo(source))
+      const isPart = (o: Obj) => o.name === part
+      const isSource = v.id === "3-2" ? (o: Obj) => o.name === source : isGenerator
+      return {
+        sequential: seq,
+        unordered: [
+          moveToNewLocation(),
+          inRoomWithObject(part),
+          terminalToWire(part, 0),
+          terminalToWire(part, 1),
+          wireBetween("a wire connects the part and a power source", isPart, isSource)
+        ]
+      }
+    }
+    case "3-3":
+    case "3-4": {
+      const s = str(v, v.id === "3-3" ? "substance" : "unknownSubstance")
+      const yes = str(v, "conductive")
+      const no = str(v, "nonconductive")
+      const conductive = v.params[v.id === "3-3" ? "isConductive" : "unknownIsConductive"] === true
+      const isS = (o: Obj) => o.name === s
+      const isBulb = (o: Obj) => o.name.endsWith("light bulb")
+      return {
+        sequential: [find(s), conductive ? inContainerByName(yes, no) : inContainerByName(no, yes)],
+        unordered: [
+          moveToNewLocation(),
+          inRoomWithObject(s),
+          terminalToWire(s, 0),
+          terminalToWire(s, 1),
+          wireBetween("a wire connects the substance and a power source", isS, isGenerator),
+          wireBetween("a wire connects the substance and a light bulb", isS, isBulb),
+          wireBetween("a wire connects a power source and a light bulb", isGenerator, isBulb)
+        ]
+      }
+    }
     case "2-2": {
       const above = str(v, "boxAbove")
       const below = str(v, "boxBelow")
@@ -206,7 +271,7 @@ const layoutsOf = (v: Variation): Record<string, Array<LayoutNode>> => {
 /** Builds a fresh game for a variation. */
 export const newGame = (v: Variation, settings: Settings): Game => {
   const rng = Random.make(`sciworld:${v.id}/${v.variation}`)
-  const world = new World(layoutsOf(v), v.start_room, { openContainers: settings.openContainers, rng })
+  const world = new World(layoutsOf(v), v.start_room, { openContainers: settings.openContainers, rng, electrical: v.id.startsWith("3-") })
   if (!settings.inventoryOrange) for (const o of world.inventory.children.slice()) if (o.name === "orange") world.destroy(o)
   if (v.id === "6-1") {
     const product = str(v, "result")

@@ -18,6 +18,7 @@ import {
   type StateOfMatter
 } from "./catalog"
 import type { LayoutNode } from "./data"
+import { attachTerminals, electricalTick } from "./electricity"
 
 export type Kind =
   | "universe"
@@ -211,12 +212,13 @@ const describe = (o: Obj, detail: boolean): string => {
       return "the agent"
     case "substance":
       return `a substance called ${dn}`
+    case "battery":
+    case "wire":
+      return detail && o.terminals.length > 0 ? `${o.article} ${dn}` + connectionText(o) : `${o.article} ${dn}`
     case "block":
     case "item":
     case "tool":
     case "lighter":
-    case "battery":
-    case "wire":
     case "picture":
       return `${o.article} ${dn}`
     case "food":
@@ -277,7 +279,7 @@ const describe = (o: Obj, detail: boolean): string => {
     case "switch":
     case "generator": {
       const base = `a ${dn}, which is ${o.on ? "on" : "off"}`
-      return detail ? base + connectionText(o) : base
+      return detail && o.terminals.length > 0 ? base + connectionText(o) : base
     }
     case "room":
       return `a ${dn}`
@@ -731,6 +733,8 @@ const fruitDisplay: Readonly<Record<string, string>> = { apple: "red apple", apr
 export interface WorldOptions {
   readonly openContainers: boolean
   readonly rng: Rng
+  /** Electrical actions and terminals (tasks of topic 3). */
+  readonly electrical: boolean
 }
 
 export class World {
@@ -805,6 +809,7 @@ export class World {
       d.doorRooms = [this.rooms.get(a)!, this.rooms.get(b)!]
       this.doors.push(d)
     }
+    if (options.electrical) for (const o of this.findAll(() => true)) attachTerminals(o)
     if (options.openContainers) {
       const openAll = (o: Obj) => {
         if (o.closable && o.container) o.open = true
@@ -873,6 +878,7 @@ export class World {
 
   /** Creates an object inside a container. */
   spawn(o: Obj, parent: Obj): Obj {
+    if (this.options.electrical) attachTerminals(o)
     parent.add(o)
     return o
   }
@@ -901,6 +907,11 @@ export class World {
   }
 
   private classTick(o: Obj): void {
+    if (
+      o.terminals.length > 0 &&
+      (o.kind === "bulb" || o.kind === "battery" || o.kind === "generator" || o.kind === "switch" || o.kind === "wire" ||
+        o.terminals.some((t) => t.connection !== undefined || t.voltage !== ""))
+    ) electricalTick(o, this)
     switch (o.kind) {
       case "animal":
         this.animalTick(o)
