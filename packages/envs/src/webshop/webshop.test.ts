@@ -8,6 +8,7 @@ import { FORMAT_ERROR_OBSERVATION, parseReply, Paths, rollout } from "@eto/core"
 import { modules } from "../index"
 import { buildCatalog, type Goal, INSTRUCTIONS_FILE, loadCatalog, PRODUCTS_FILE } from "./Catalog"
 import { explain, loadSync } from "./index"
+import { processText, pyPairString, tokenSetRatio } from "./Fuzzy"
 import { computeReward } from "./Reward"
 import episodes from "./testdata/episodes.json"
 
@@ -293,6 +294,58 @@ describe("reward (hand-computed cases)", () => {
   it("reproduces the 458 goals that cannot reach 1.0 (20 among the first 500)", () => {
     const unreachable = (g: Goal) => computeReward(g, product(g.asin), Object.fromEntries(g.goalOptions)).reward < 1
     expect(catalog.goals.slice(0, 500).filter(unreachable).length).toBe(20)
+  })
+})
+
+/** The scorer as the specification defines it (8.6), written out: LCS ratio, Python rounding. */
+const referenceTokenSetRatio = (a: string, b: string): number => {
+  const pa = processText(a), pb = processText(b)
+  if (pa === "" || pb === "") return 0
+  const t1 = new Set(pa.split(/\s+/)), t2 = new Set(pb.split(/\s+/))
+  const sorted = (xs: Iterable<string>) => [...xs].sort().join(" ")
+  const si = sorted([...t1].filter((t) => t2.has(t)))
+  const c1 = `${si} ${sorted([...t1].filter((t) => !t2.has(t)))}`.trim()
+  const c2 = `${si} ${sorted([...t2].filter((t) => !t1.has(t)))}`.trim()
+  const lcs = (x: string, y: string) => {
+    let prev = new Array<number>(y.length + 1).fill(0)
+    for (let i = 1; i <= x.length; i++) {
+      const cur = new Array<number>(y.length + 1).fill(0)
+      for (let j = 1; j <= y.length; j++) cur[j] = x[i - 1] === y[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, cur[j - 1]!)
+      prev = cur
+    }
+    return prev[y.length]!
+  }
+  const ratio = (x: string, y: string) => (x === "" || y === "" ? 0 : (100 * 2 * lcs(x, y)) / (x.length + y.length))
+  const best = Math.max(ratio(si, c1), ratio(si, c2), ratio(c1, c2))
+  const floor = Math.floor(best)
+  // Python's round: halves go to the even neighbour.
+  return best - floor === 0.5 ? (floor % 2 === 0 ? floor : floor + 1) : Math.round(best)
+}
+
+describe("fuzzy matching", () => {
+  it("fuzzball's token_set_ratio agrees with the specified scorer on the catalogue's attributes and options", () => {
+    const goalAttrs = [...new Set(catalog.goals.flatMap((g) => g.attributes))]
+    const productAttrs = [...new Set(catalog.products.flatMap((p) => p.record.Attributes))].slice(0, 80)
+    let compared = 0
+    for (const g of goalAttrs.slice(0, 80)) {
+      for (const a of productAttrs) {
+        const ref = referenceTokenSetRatio(a, g)
+        const got = tokenSetRatio(a, g)
+        // Half-way scores round up in fuzzball and to even in Python; both sides of the 85 threshold agree.
+        if (got !== ref) expect(Math.abs(got - ref)).toBe(1)
+        expect(got > 85).toBe(ref > 85)
+        compared++
+      }
+    }
+    for (const g of catalog.goals.slice(0, 300)) {
+      for (const [name, value] of g.goalOptions) {
+        for (const v of product(g.asin).options.find(([n]) => n === name)![1]) {
+          expect(tokenSetRatio(v, pyPairString(name, value)) > 85).toBe(referenceTokenSetRatio(v, pyPairString(name, value)) > 85)
+          compared++
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(6000)
   })
 })
 
