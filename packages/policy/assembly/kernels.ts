@@ -55,16 +55,131 @@
 }
 
 // ---------------------------------------------------------------------------
-// Matrix products (row-major, leading dimensions in elements). Every output
-// element is accumulated as c = c + a*b in increasing k (NN, TN), or as four
-// lane-wise partial sums over k combined by `hsum` plus a scalar tail (NT),
-// in every block shape, so blocking never changes results.
+// Matrix products (row-major, leading dimensions in elements). All three
+// forms (NN, NT, TN) run one 4x8 register-blocked micro-kernel over packed
+// panels: B is copied k-block by k-block into slabs of 8 columns ([k][8],
+// contiguous), A into [k][4] per block of 4 rows. Packing keeps the kernel's
+// loads sequential whatever the strides (no cache-set conflicts from
+// power-of-two row strides). Every output element is accumulated as
+// c = c + a*b in increasing k in every path, so blocking and the thread split
+// never change results.
 
-const KB: i32 = 256 // k-block (keeps a B panel in L2)
-const NB: i32 = 256 // column block
+const KB: i32 = 256 // k-block
+const NB: i32 = 256 // column panel
 
-// C[4, 8] += A[4, K] @ B[K, 8]  (A row stride sa bytes, k stride ka bytes)
-@inline function micro4x8(A: usize, sa: usize, ka: usize, B: usize, sb: usize, C: usize, sc: usize, K: i32): void {
+// Per-instance (per-thread) packing buffers, set once by `set_scratch`.
+let PA: usize = 0 // [KB][4]
+let TILE: usize = 0 // [4][8] for ragged edges
+let PB: usize = 0 // [NB/8][KB][8]
+
+export function scratch_bytes(): i32 {
+  return KB * 16 + 128 + KB * NB * 4
+}
+
+export function set_scratch(p: usize): void {
+  PA = p
+  TILE = p + <usize>(KB * 16)
+  PB = TILE + 128
+}
+
+// C[4, 8] += Ap[K][4] (x) Bp[K][8]
+@inline function micro(Ap: usize, Bp: usize, C: usize, sc: usize, K: i32): void {
+  let c00 = v128.load(C), c01 = v128.load(C, 16)
+  let c10 = v128.load(C + sc), c11 = v128.load(C + sc, 16)
+  let c20 = v128.load(C + 2 * sc), c21 = v128.load(C + 2 * sc, 16)
+  let c30 = v128.load(C + 3 * sc), c31 = v128.load(C + 3 * sc, 16)
+  let a = Ap
+  let b = Bp
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(b)
+    const b1 = v128.load(b, 16)
+    let av = v128.load32_splat(a)
+    c00 = f32x4.add(c00, f32x4.mul(av, b0))
+    c01 = f32x4.add(c01, f32x4.mul(av, b1))
+    av = v128.load32_splat(a, 4)
+    c10 = f32x4.add(c10, f32x4.mul(av, b0))
+    c11 = f32x4.add(c11, f32x4.mul(av, b1))
+    av = v128.load32_splat(a, 8)
+    c20 = f32x4.add(c20, f32x4.mul(av, b0))
+    c21 = f32x4.add(c21, f32x4.mul(av, b1))
+    av = v128.load32_splat(a, 12)
+    c30 = f32x4.add(c30, f32x4.mul(av, b0))
+    c31 = f32x4.add(c31, f32x4.mul(av, b1))
+    a += 16
+    b += 32
+  }
+  v128.store(C, c00); v128.store(C, c01, 16)
+  v128.store(C + sc, c10); v128.store(C + sc, c11, 16)
+  v128.store(C + 2 * sc, c20); v128.store(C + 2 * sc, c21, 16)
+  v128.store(C + 3 * sc, c30); v128.store(C + 3 * sc, c31, 16)
+}
+
+/** PA[k][r] = A(r, k) for r < mr (zero rows beyond); element (r, k) at A + r*sa + k*ka. */
+@inline function packA(A: usize, sa: usize, ka: usize, mr: i32, kn: i32): void {
+  if (mr == 4 && sa == 4) {
+    for (let k = 0; k < kn; k++) v128.store(PA + ((<usize>k) << 4), v128.load(A + (<usize>k) * ka))
+    return
+  }
+  for (let k = 0; k < kn; k++) {
+    const d = PA + ((<usize>k) << 4)
+    const s = A + (<usize>k) * ka
+    for (let r = 0; r < 4; r++) store<f32>(d + ((<usize>r) << 2), r < mr ? load<f32>(s + (<usize>r) * sa) : 0)
+  }
+}
+
+/** PB[s][k][c] = B(k, s*8 + c) for k < kn, columns < nc (zero beyond); element (k, j) at B + k*sb + j*sj. */
+function packB(B: usize, sb: usize, sj: usize, kn: i32, nc: i32): void {
+  const slabs = (nc + 7) >> 3
+  for (let s = 0; s < slabs; s++) {
+    const d0 = PB + (<usize>(s * kn)) * 32
+    const j = s << 3
+    if (sj == 4 && j + 8 <= nc) {
+      for (let k = 0; k < kn; k++) {
+        const src = B + (<usize>k) * sb + ((<usize>j) << 2)
+        const d = d0 + ((<usize>k) << 5)
+        v128.store(d, v128.load(src))
+        v128.store(d, v128.load(src, 16), 16)
+      }
+    } else {
+      for (let c = 0; c < 8; c++) {
+        const ok = j + c < nc
+        const src = B + (<usize>(j + c)) * sj
+        for (let k = 0; k < kn; k++) store<f32>(d0 + ((<usize>k) << 5) + ((<usize>c) << 2), ok ? load<f32>(src + (<usize>k) * sb) : 0)
+      }
+    }
+  }
+}
+
+/** C[M, N] += A[M, kn] @ Bp, Bp in slabs of 8 columns, `slab` bytes apart, k rows 32 bytes apart. */
+function inner(A: usize, sa: usize, ka: usize, Bp: usize, slab: usize, C: usize, sc: usize, M: i32, N: i32, kn: i32): void {
+  const slabs = (N + 7) >> 3
+  for (let i = 0; i < M; i += 4) {
+    const mr = min(4, M - i)
+    packA(A + (<usize>i) * sa, sa, ka, mr, kn)
+    const Ci = C + (<usize>i) * sc
+    for (let s = 0; s < slabs; s++) {
+      const j = s << 3
+      const nr = min(8, N - j)
+      const Cij = Ci + ((<usize>j) << 2)
+      if (mr == 4 && nr == 8) {
+        micro(PA, Bp + (<usize>s) * slab, Cij, sc, kn)
+      } else {
+        for (let r = 0; r < 4; r++) {
+          for (let c = 0; c < 8; c++) {
+            store<f32>(TILE + (<usize>(r * 8 + c) << 2), r < mr && c < nr ? load<f32>(Cij + (<usize>r) * sc + ((<usize>c) << 2)) : 0)
+          }
+        }
+        micro(PA, Bp + (<usize>s) * slab, TILE, 32, kn)
+        for (let r = 0; r < mr; r++) {
+          for (let c = 0; c < nr; c++) store<f32>(Cij + (<usize>r) * sc + ((<usize>c) << 2), load<f32>(TILE + (<usize>(r * 8 + c) << 2)))
+        }
+      }
+    }
+  }
+}
+
+// Unpacked variants for a few rows: same per-element arithmetic as `micro`.
+@inline function directRows4(A: usize, sa: usize, ka: usize, B: usize, sb: usize, C: usize, sc: usize, K: i32): void {
   let c00 = v128.load(C), c01 = v128.load(C, 16)
   let c10 = v128.load(C + sc), c11 = v128.load(C + sc, 16)
   let c20 = v128.load(C + 2 * sc), c21 = v128.load(C + 2 * sc, 16)
@@ -95,31 +210,9 @@ const NB: i32 = 256 // column block
   v128.store(C + 3 * sc, c30); v128.store(C + 3 * sc, c31, 16)
 }
 
-// C[1, 8] += A[1, K] @ B[K, 8]
-@inline function micro1x8(A: usize, ka: usize, B: usize, sb: usize, C: usize, K: i32): void {
-  let c0 = v128.load(C), c1 = v128.load(C, 16)
-  let a = A
-  let b = B
-  for (let k = 0; k < K; k++) {
-    const av = v128.load32_splat(a)
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(b)))
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(b, 16)))
-    a += ka
-    b += sb
-  }
-  v128.store(C, c0); v128.store(C, c1, 16)
-}
-
-// One element: c += sum_k a[k*ka] * b[k*sb]
-@inline function micro1x1(A: usize, ka: usize, B: usize, sb: usize, C: usize, K: i32): void {
+@inline function directOne(A: usize, ka: usize, B: usize, sb: usize, C: usize, K: i32): void {
   let c = load<f32>(C)
-  let a = A
-  let b = B
-  for (let k = 0; k < K; k++) {
-    c = c + load<f32>(a) * load<f32>(b)
-    a += ka
-    b += sb
-  }
+  for (let k = 0; k < K; k++) c = c + load<f32>(A + (<usize>k) * ka) * load<f32>(B + (<usize>k) * sb)
   store<f32>(C, c)
 }
 
@@ -127,115 +220,75 @@ function zeroRows(C: usize, ldc: i32, M: i32, N: i32): void {
   for (let i = 0; i < M; i++) memory.fill(at(C, i * ldc), 0, (<usize>N) << 2)
 }
 
-// Shared body of NN and TN: element (i, k) of A at A + i*sa + k*ka bytes.
-function mmGeneric(A: usize, sa: usize, ka: usize, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
+/** C (+)= A B with A(i, k) at A + i*sa + k*ka and B(k, j) at B + k*sb + j*sj (byte strides). */
+function mmGeneric(A: usize, sa: usize, ka: usize, B: usize, sb: usize, sj: usize, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
   if (!acc) zeroRows(C, ldc, M, N)
-  const sb = (<usize>ldb) << 2
   const sc = (<usize>ldc) << 2
+  if (M < 16 && sj == 4) {
+    // a few rows (incremental decoding): stream B straight from memory, no packing
+    let i = 0
+    for (; i + 4 <= M; i += 4) {
+      const Ai = A + (<usize>i) * sa
+      const Ci = C + (<usize>i) * sc
+      let j = 0
+      for (; j + 8 <= N; j += 8) directRows4(Ai, sa, ka, B + ((<usize>j) << 2), sb, Ci + ((<usize>j) << 2), sc, K)
+      for (; j < N; j++) for (let r = 0; r < 4; r++) directOne(Ai + (<usize>r) * sa, ka, B + ((<usize>j) << 2), sb, Ci + (<usize>r) * sc + ((<usize>j) << 2), K)
+    }
+    for (; i < M; i++) {
+      const Ai = A + (<usize>i) * sa
+      const Ci = C + (<usize>i) * sc
+      let j = 0
+      for (; j + 8 <= N; j += 8) {
+        const Cj = Ci + ((<usize>j) << 2)
+        let c0 = v128.load(Cj), c1 = v128.load(Cj, 16)
+        let a = Ai
+        let b = B + ((<usize>j) << 2)
+        for (let k = 0; k < K; k++) {
+          const av = v128.load32_splat(a)
+          c0 = f32x4.add(c0, f32x4.mul(av, v128.load(b)))
+          c1 = f32x4.add(c1, f32x4.mul(av, v128.load(b, 16)))
+          a += ka
+          b += sb
+        }
+        v128.store(Cj, c0); v128.store(Cj, c1, 16)
+      }
+      for (; j < N; j++) directOne(Ai, ka, B + ((<usize>j) << 2), sb, Ci + ((<usize>j) << 2), K)
+    }
+    return
+  }
   for (let j0 = 0; j0 < N; j0 += NB) {
-    const j1 = min(N, j0 + NB)
+    const nc = min(N, j0 + NB) - j0
     for (let k0 = 0; k0 < K; k0 += KB) {
       const kn = min(K, k0 + KB) - k0
-      const Ak = A + (<usize>k0) * ka
-      const Bk = B + (<usize>k0) * sb
-      let i = 0
-      for (; i + 4 <= M; i += 4) {
-        const Ai = Ak + (<usize>i) * sa
-        const Ci = C + (<usize>i) * sc
-        let j = j0
-        for (; j + 8 <= j1; j += 8) micro4x8(Ai, sa, ka, at(Bk, j), sb, at(Ci, j), sc, kn)
-        for (; j < j1; j++) {
-          for (let r = 0; r < 4; r++) micro1x1(Ai + (<usize>r) * sa, ka, at(Bk, j), sb, at(Ci + (<usize>r) * sc, j), kn)
-        }
-      }
-      for (; i < M; i++) {
-        const Ai = Ak + (<usize>i) * sa
-        const Ci = C + (<usize>i) * sc
-        let j = j0
-        for (; j + 8 <= j1; j += 8) micro1x8(Ai, ka, at(Bk, j), sb, at(Ci, j), kn)
-        for (; j < j1; j++) micro1x1(Ai, ka, at(Bk, j), sb, at(Ci, j), kn)
-      }
+      packB(B + (<usize>k0) * sb + (<usize>j0) * sj, sb, sj, kn, nc)
+      inner(A + (<usize>k0) * ka, sa, ka, PB, (<usize>kn) << 5, C + ((<usize>j0) << 2), sc, M, nc, kn)
     }
+  }
+}
+
+/** C (+)= A Bp with Bp already packed ([slab][k][8], `slabFloats` apart): attention reuses packed heads. */
+function mmPrepacked(A: usize, sa: usize, ka: usize, Bp: usize, slabFloats: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
+  if (!acc) zeroRows(C, ldc, M, N)
+  const sc = (<usize>ldc) << 2
+  for (let k0 = 0; k0 < K; k0 += KB) {
+    const kn = min(K, k0 + KB) - k0
+    inner(A + (<usize>k0) * ka, sa, ka, Bp + ((<usize>k0) << 5), (<usize>slabFloats) << 2, C, sc, M, N, kn)
   }
 }
 
 /** C[M,N] (+)= A[M,K] @ B[K,N] */
 function mmNN(A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
-  mmGeneric(A, (<usize>lda) << 2, 4, B, ldb, C, ldc, M, N, K, acc)
+  mmGeneric(A, (<usize>lda) << 2, 4, B, (<usize>ldb) << 2, 4, C, ldc, M, N, K, acc)
 }
 
 /** C[M,N] (+)= A^T @ B with A stored [K, M] */
 function mmTN(A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
-  mmGeneric(A, 4, (<usize>lda) << 2, B, ldb, C, ldc, M, N, K, acc)
-}
-
-// NT: dot products along contiguous k. The 4x2 block keeps 8 accumulators.
-@inline function dotTail(a: usize, b: usize, K4: i32, K: i32, v: f32): f32 {
-  for (let k = K4; k < K; k++) v = v + load<f32>(at(a, k)) * load<f32>(at(b, k))
-  return v
-}
-
-@inline function putNT(C: usize, v: f32, acc: bool): void {
-  store<f32>(C, acc ? load<f32>(C) + v : v)
-}
-
-function nt1x1(a: usize, b: usize, K: i32, C: usize, acc: bool): void {
-  const K4 = K & ~3
-  let s = f32x4.splat(0)
-  for (let k = 0; k < K4; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(at(a, k)), v128.load(at(b, k))))
-  putNT(C, dotTail(a, b, K4, K, hsum(s)), acc)
+  mmGeneric(A, 4, (<usize>lda) << 2, B, (<usize>ldb) << 2, 4, C, ldc, M, N, K, acc)
 }
 
 /** C[M,N] (+)= A[M,K] @ B[N,K]^T */
 function mmNT(A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: bool): void {
-  const K4 = K & ~3
-  const sa = (<usize>lda) << 2
-  const sb = (<usize>ldb) << 2
-  const sc = (<usize>ldc) << 2
-  const JB: i32 = 128
-  for (let j0 = 0; j0 < N; j0 += JB) {
-    const j1 = min(N, j0 + JB)
-    let i = 0
-    for (; i + 4 <= M; i += 4) {
-      const a0 = A + (<usize>i) * sa
-      const a1 = a0 + sa, a2 = a0 + 2 * sa, a3 = a0 + 3 * sa
-      const Ci = C + (<usize>i) * sc
-      let j = j0
-      for (; j + 2 <= j1; j += 2) {
-        const b0 = B + (<usize>j) * sb
-        const b1 = b0 + sb
-        let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0)
-        let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0)
-        for (let k = 0; k < K4; k += 4) {
-          const o = (<usize>k) << 2
-          const x0 = v128.load(b0 + o), x1 = v128.load(b1 + o)
-          let y = v128.load(a0 + o)
-          s00 = f32x4.add(s00, f32x4.mul(y, x0)); s01 = f32x4.add(s01, f32x4.mul(y, x1))
-          y = v128.load(a1 + o)
-          s10 = f32x4.add(s10, f32x4.mul(y, x0)); s11 = f32x4.add(s11, f32x4.mul(y, x1))
-          y = v128.load(a2 + o)
-          s20 = f32x4.add(s20, f32x4.mul(y, x0)); s21 = f32x4.add(s21, f32x4.mul(y, x1))
-          y = v128.load(a3 + o)
-          s30 = f32x4.add(s30, f32x4.mul(y, x0)); s31 = f32x4.add(s31, f32x4.mul(y, x1))
-        }
-        putNT(at(Ci, j), dotTail(a0, b0, K4, K, hsum(s00)), acc)
-        putNT(at(Ci, j + 1), dotTail(a0, b1, K4, K, hsum(s01)), acc)
-        putNT(at(Ci + sc, j), dotTail(a1, b0, K4, K, hsum(s10)), acc)
-        putNT(at(Ci + sc, j + 1), dotTail(a1, b1, K4, K, hsum(s11)), acc)
-        putNT(at(Ci + 2 * sc, j), dotTail(a2, b0, K4, K, hsum(s20)), acc)
-        putNT(at(Ci + 2 * sc, j + 1), dotTail(a2, b1, K4, K, hsum(s21)), acc)
-        putNT(at(Ci + 3 * sc, j), dotTail(a3, b0, K4, K, hsum(s30)), acc)
-        putNT(at(Ci + 3 * sc, j + 1), dotTail(a3, b1, K4, K, hsum(s31)), acc)
-      }
-      for (; j < j1; j++) {
-        const b0 = B + (<usize>j) * sb
-        for (let r = 0; r < 4; r++) nt1x1(a0 + (<usize>r) * sa, b0, K, at(Ci + (<usize>r) * sc, j), acc)
-      }
-    }
-    for (; i < M; i++) {
-      for (let j = j0; j < j1; j++) nt1x1(A + (<usize>i) * sa, B + (<usize>j) * sb, K, at(C + (<usize>i) * sc, j), acc)
-    }
-  }
+  mmGeneric(A, (<usize>lda) << 2, 4, B, 4, (<usize>ldb) << 2, C, ldc, M, N, K, acc)
 }
 
 // Exported, split over the rows of C (in blocks of 4).
@@ -447,13 +500,45 @@ export function gelu_backward(dinp: usize, inp: usize, dout: usize, n: i32, tid:
 // ---------------------------------------------------------------------------
 // Causal self-attention over qkv [N, 3C] (q | k | v, heads side by side).
 // Per (batch, head): S = Q K^T * scale, P = softmax(S) masked causally
-// (stored [B, H, T, T], zero above the diagonal), y = P V.
-// Scratch per thread: K^T or V^T [hs, T] then dS [T, T].
+// (stored [B, H, T, T], zero above the diagonal), y = P V. Each head's
+// operands are packed once into the micro-kernel's slab layout; the products
+// then run over row blocks, skipping the masked upper triangle.
 
-@inline function transposeHead(dst: usize, src: usize, ld: i32, T: i32, hs: i32): void {
-  for (let t = 0; t < T; t++) {
-    const s = at(src, t * ld)
-    for (let d = 0; d < hs; d++) store<f32>(at(dst, d * T + t), load<f32>(at(s, d)))
+const RB: i32 = 16 // query rows per block
+
+@inline function ceil8(n: i32): i32 {
+  return (n + 7) & ~7
+}
+
+/** rows [R, D] (row stride ld) -> [ceil(R/8)][D][8]: the rows become the product's columns (B = rows^T). */
+function packRows(dst: usize, src: usize, ld: i32, R: i32, D: i32): void {
+  const slabs = (R + 7) >> 3
+  for (let s = 0; s < slabs; s++) {
+    for (let c = 0; c < 8; c++) {
+      const r = s * 8 + c
+      const d0 = dst + (<usize>(s * D * 8 + c) << 2)
+      if (r < R) {
+        const row = at(src, r * ld)
+        for (let d = 0; d < D; d++) store<f32>(d0 + (<usize>(d * 8) << 2), load<f32>(at(row, d)))
+      } else {
+        for (let d = 0; d < D; d++) store<f32>(d0 + (<usize>(d * 8) << 2), 0)
+      }
+    }
+  }
+}
+
+/** rows [R, D] (row stride ld) -> [ceil(D/8)][R][8]: the rows stay the product's k dimension (B = rows). */
+function packCols(dst: usize, src: usize, ld: i32, R: i32, D: i32): void {
+  const slabs = (D + 7) >> 3
+  for (let s = 0; s < slabs; s++) {
+    for (let r = 0; r < R; r++) {
+      const row = at(src, r * ld)
+      const d0 = dst + (<usize>((s * R + r) * 8) << 2)
+      for (let c = 0; c < 8; c++) {
+        const d = s * 8 + c
+        store<f32>(d0 + (<usize>c << 2), d < D ? load<f32>(at(row, d)) : 0)
+      }
+    }
   }
 }
 
@@ -483,33 +568,43 @@ export function gelu_backward(dinp: usize, inp: usize, dout: usize, n: i32, tid:
   if (T > n) memory.fill(at(row, n), 0, (<usize>(T - n)) << 2)
 }
 
+/** Floats of per-thread attention scratch for T positions and head size hs. */
+export function attention_scratch_floats(T: i32, hs: i32): i32 {
+  return 4 * ceil8(T) * ceil8(hs) + T * T
+}
+
 export function attention_forward(P: usize, out: usize, qkv: usize, scratch: usize, scratchFloats: i32, B: i32, T: i32, C: i32, H: i32, scale: f32, tid: i32, nth: i32): void {
   const hs = C / H, C3 = 3 * C
-  const Kt = at(scratch, tid * scratchFloats)
+  const Kp = at(scratch, tid * scratchFloats) // [T/8][hs][8]
+  const Vp = at(Kp, ceil8(T) * ceil8(hs)) // [hs/8][T][8]
   const t0 = lo(B * H, 1, tid, nth), t1 = hi(B * H, 1, tid, nth)
   for (let task = t0; task < t1; task++) {
     const b = task / H, h = task % H
     const q = at(qkv, b * T * C3 + h * hs), k = at(q, C), v = at(q, 2 * C)
     const Pb = at(P, task * T * T)
-    transposeHead(Kt, k, C3, T, hs)
-    for (let r0 = 0; r0 < T; r0 += 8) {
-      const r1 = min(T, r0 + 8)
-      const nc = min(T, (r1 + 7) & ~7)
-      mmNN(at(q, r0 * C3), C3, Kt, T, at(Pb, r0 * T), T, r1 - r0, nc, hs, false)
+    packRows(Kp, k, C3, T, hs)
+    packCols(Vp, v, C3, T, hs)
+    for (let r0 = 0; r0 < T; r0 += RB) {
+      const r1 = min(T, r0 + RB)
+      mmPrepacked(at(q, r0 * C3), (<usize>C3) << 2, 4, Kp, hs * 8, at(Pb, r0 * T), T, r1 - r0, min(T, ceil8(r1)), hs, false)
+      for (let t = r0; t < r1; t++) softmaxRow(at(Pb, t * T), t + 1, T, scale)
     }
-    for (let t = 0; t < T; t++) softmaxRow(at(Pb, t * T), t + 1, T, scale)
     const o = at(out, b * T * C + h * hs)
-    for (let r0 = 0; r0 < T; r0 += 8) {
-      const r1 = min(T, r0 + 8)
-      mmNN(at(Pb, r0 * T), T, v, C3, at(o, r0 * C), C, r1 - r0, hs, r1, false)
+    for (let r0 = 0; r0 < T; r0 += RB) {
+      const r1 = min(T, r0 + RB)
+      mmPrepacked(at(Pb, r0 * T), (<usize>T) << 2, 4, Vp, T * 8, at(o, r0 * C), C, r1 - r0, hs, r1, false)
     }
   }
 }
 
 export function attention_backward(dqkv: usize, datt: usize, P: usize, qkv: usize, scratch: usize, scratchFloats: i32, B: i32, T: i32, C: i32, H: i32, scale: f32, tid: i32, nth: i32): void {
   const hs = C / H, C3 = 3 * C
-  const Vt = at(scratch, tid * scratchFloats)
-  const dS = at(Vt, hs * T)
+  const packed = ceil8(T) * ceil8(hs)
+  const Vp = at(scratch, tid * scratchFloats) // V rows as columns: [T/8][hs][8]
+  const Kp = at(Vp, packed) // [hs/8][T][8]
+  const Qp = at(Kp, packed) // [hs/8][T][8]
+  const Op = at(Qp, packed) // dO: [hs/8][T][8]
+  const dS = at(Op, packed) // [T, T]
   const t0 = lo(B * H, 1, tid, nth), t1 = hi(B * H, 1, tid, nth)
   for (let task = t0; task < t1; task++) {
     const b = task / H, h = task % H
@@ -517,27 +612,30 @@ export function attention_backward(dqkv: usize, datt: usize, P: usize, qkv: usiz
     const dq = at(dqkv, b * T * C3 + h * hs), dk = at(dq, C), dv = at(dq, 2 * C)
     const dO = at(datt, b * T * C + h * hs)
     const Pb = at(P, task * T * T)
-    transposeHead(Vt, v, C3, T, hs)
-    // dP = dO V^T
-    for (let r0 = 0; r0 < T; r0 += 8) {
-      const r1 = min(T, r0 + 8)
-      const nc = min(T, (r1 + 7) & ~7)
-      mmNN(at(dO, r0 * C), C, Vt, T, at(dS, r0 * T), T, r1 - r0, nc, hs, false)
+    packRows(Vp, v, C3, T, hs)
+    packCols(Kp, k, C3, T, hs)
+    packCols(Qp, q, C3, T, hs)
+    packCols(Op, dO, C, T, hs)
+    for (let r0 = 0; r0 < T; r0 += RB) {
+      const r1 = min(T, r0 + RB)
+      // dP = dO V^T
+      mmPrepacked(at(dO, r0 * C), (<usize>C) << 2, 4, Vp, hs * 8, at(dS, r0 * T), T, r1 - r0, min(T, ceil8(r1)), hs, false)
+      // dS = P * (dP - sum_j P dP) * scale, causal
+      for (let t = r0; t < r1; t++) {
+        const pr = at(Pb, t * T), dr = at(dS, t * T)
+        let dot: f32 = 0
+        for (let j = 0; j <= t; j++) dot += load<f32>(at(pr, j)) * load<f32>(at(dr, j))
+        for (let j = 0; j <= t; j++) store<f32>(at(dr, j), load<f32>(at(pr, j)) * (load<f32>(at(dr, j)) - dot) * scale)
+        if (t + 1 < T) memory.fill(at(dr, t + 1), 0, (<usize>(T - t - 1)) << 2)
+      }
+      // dQ = dS K
+      mmPrepacked(at(dS, r0 * T), (<usize>T) << 2, 4, Kp, T * 8, at(dq, r0 * C3), C3, r1 - r0, hs, r1, false)
     }
-    // dS = P * (dP - sum_j P dP) * scale, causal
-    for (let t = 0; t < T; t++) {
-      const pr = at(Pb, t * T), dr = at(dS, t * T)
-      let dot: f32 = 0
-      for (let j = 0; j <= t; j++) dot += load<f32>(at(pr, j)) * load<f32>(at(dr, j))
-      for (let j = 0; j <= t; j++) store<f32>(at(dr, j), load<f32>(at(pr, j)) * (load<f32>(at(dr, j)) - dot) * scale)
-      if (t + 1 < T) memory.fill(at(dr, t + 1), 0, (<usize>(T - t - 1)) << 2)
-    }
-    // dQ = dS K ; dK = dS^T Q ; dV = P^T dO
-    for (let r0 = 0; r0 < T; r0 += 8) {
-      const r1 = min(T, r0 + 8)
-      mmNN(at(dS, r0 * T), T, k, C3, at(dq, r0 * C3), C3, r1 - r0, hs, r1, false)
-      mmTN(at(dS, r0 * T + r0), T, at(q, r0 * C3), C3, at(dk, r0 * C3), C3, r1 - r0, hs, T - r0, false)
-      mmTN(at(Pb, r0 * T + r0), T, at(dO, r0 * C), C, at(dv, r0 * C3), C3, r1 - r0, hs, T - r0, false)
+    // dK = dS^T Q and dV = P^T dO, rows s >= r0 only (causal)
+    for (let r0 = 0; r0 < T; r0 += RB) {
+      const r1 = min(T, r0 + RB)
+      mmPrepacked(at(dS, r0 * T + r0), 4, (<usize>T) << 2, Qp + (<usize>(r0 * 8) << 2), T * 8, at(dk, r0 * C3), C3, r1 - r0, hs, T - r0, false)
+      mmPrepacked(at(Pb, r0 * T + r0), 4, (<usize>T) << 2, Op + (<usize>(r0 * 8) << 2), T * 8, at(dv, r0 * C3), C3, r1 - r0, hs, T - r0, false)
     }
   }
 }
@@ -672,6 +770,15 @@ export function add(out: usize, a: usize, b: usize, n: i32, tid: i32, nth: i32):
   let i = i0
   for (; i + 4 <= i1; i += 4) v128.store(at(out, i), f32x4.add(v128.load(at(a, i)), v128.load(at(b, i))))
   for (; i < i1; i++) store<f32>(at(out, i), load<f32>(at(a, i)) + load<f32>(at(b, i)))
+}
+
+/** dst[C, V] = src[V, C]^T (the tied LM head as a [C, V] matrix, for decoding). */
+export function transpose(dst: usize, src: usize, R: i32, Cn: i32, tid: i32, nth: i32): void {
+  const c0 = lo(Cn, 1, tid, nth), c1 = hi(Cn, 1, tid, nth)
+  for (let c = c0; c < c1; c++) {
+    const d = at(dst, c * R)
+    for (let r = 0; r < R; r++) store<f32>(at(d, r), load<f32>(at(src, r * Cn + c)))
+  }
 }
 
 /** Sum of squares of g[0..n) per chunk of `chunk` elements, in f64, into out[n / chunk]. */

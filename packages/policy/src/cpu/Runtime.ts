@@ -246,7 +246,7 @@ export class Runtime {
   private dispatch(name: KernelName, work: number, args: Array<number>): void {
     const k = this.index.get(name)!
     const nth = this.threads
-    if (nth === 1 || work < 50_000 || this.disposed) {
+    if (nth === 1 || work < 1_000_000 || this.disposed) {
       this.kernels[k]!(...args, 0, 1)
       return
     }
