@@ -7,10 +7,11 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, Layer } from "effect"
+import type { Command } from "effect/cli"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Paths } from "@eto/core"
 import * as Io from "../src/Io"
-import { runCli } from "../src/Main"
+import { runCli, runCommand } from "../src/Main"
 
 export interface CliRun {
   readonly code: number
@@ -23,6 +24,17 @@ export const cli = (args: ReadonlyArray<string>, input: ReadonlyArray<string> = 
   Effect.gen(function*() {
     const io = Io.memory(input)
     const code = yield* runCli(args).pipe(Effect.provide(Layer.merge(NodeServices.layer, io.layer)))
+    return { code, stdout: io.stdout(), stderr: io.stderr() }
+  })
+
+/** Runs any command as the root of a command line, in this process. */
+export const cliWith = <Name extends string, Input, ContextInput, E>(
+  command: Command.Command<Name, Input, ContextInput, E, Io.Io>,
+  args: ReadonlyArray<string>
+): Effect.Effect<CliRun> =>
+  Effect.gen(function*() {
+    const io = Io.memory()
+    const code = yield* runCommand(command, args).pipe(Effect.provide(Layer.merge(NodeServices.layer, io.layer)))
     return { code, stdout: io.stdout(), stderr: io.stderr() }
   })
 
