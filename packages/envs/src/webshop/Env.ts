@@ -18,7 +18,7 @@ import {
 import { type Catalog, type Goal, loadCatalogCached } from "./Catalog"
 import { buildIndex, type SearchHit, type SearchIndex } from "./Search"
 import { type Shop, Session } from "./Session"
-import { buildPrompt, EXAMPLE_GOAL_ID, EXAMPLE_SCRIPT, type ExampleTurn } from "./Prompt"
+import { INSTRUCTION_PROMPT } from "./Prompt"
 import { instructionQuery } from "./Query"
 
 export const ENV_NAME = "webshop" as const
@@ -134,20 +134,6 @@ export const makeWebShop = (options: WebShopOptions): Effect.Effect<WebShop, Dat
     })
   })
 
-/** The instruction prompt with its worked example played on this catalogue (no example if the goal is absent). */
-const examplePrompt = (shop: WebShop): string => {
-  const goal = shop.catalog.goalById.get(EXAMPLE_GOAL_ID)
-  if (goal === undefined) return buildPrompt()
-  const session = shop.session(goal)
-  const initial = session.observation()
-  const turns: Array<ExampleTurn> = []
-  for (const [thought, action] of EXAMPLE_SCRIPT) {
-    const r = session.act(action)
-    turns.push({ thought, action, observation: r.done ? "" : session.observation() })
-  }
-  return buildPrompt({ initial, turns })
-}
-
 export const buildWebShop = (catalog: Catalog, showAttributes = false): WebShop => {
   const index = buildIndex(catalog.products.map((p) => p.asin), catalog.products.map((p) => p.contents))
   const searchCache = new Map<string, ReadonlyArray<SearchHit>>()
@@ -171,14 +157,10 @@ export const buildWebShop = (catalog: Catalog, showAttributes = false): WebShop 
   })
   const taskCache = new Map<string, ReadonlyArray<Task>>()
   const splitNames = SPLITS.map(([name]) => name)
-  let prompt: string | undefined
   const shop: WebShop = {
     name: ENV_NAME,
     splits: splitNames,
-    get instructionPrompt() {
-      prompt ??= examplePrompt(shop)
-      return prompt
-    },
+    instructionPrompt: INSTRUCTION_PROMPT,
     settings: [],
     catalog,
     index,

@@ -56,9 +56,7 @@ export const load = (options?: LoadOptions): Effect.Effect<LoadedWebShop, import
     const loaded: LoadedWebShop = {
       name: shop.name,
       splits: shop.splits,
-      get instructionPrompt() {
-        return shop.instructionPrompt
-      },
+      instructionPrompt: shop.instructionPrompt,
       settings: SETTINGS,
       tasks: shop.tasks,
       task: shop.task,

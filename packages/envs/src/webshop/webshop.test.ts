@@ -440,7 +440,7 @@ describe("module and expert", () => {
       const loaded = yield* mod.load({ settings: { seed: "0" } })
       expect(loaded.splits).toContain("train")
       expect(loaded.instructionPrompt).toContain("Thought: I think")
-      expect(loaded.instructionPrompt).toContain("Action: click[Buy Now]")
+      expect(loaded.instructionPrompt).toContain("search[keywords]")
       const bad = yield* Effect.flip(mod.load({ settings: { sed: "1" } }))
       expect(bad.message).toContain("unknown setting 'sed'")
       const badSeed = yield* Effect.flip(mod.load({ settings: { seed: "x" } }))
