@@ -23,7 +23,9 @@ import {
 import { readResults, renderReport, writeReport } from "./Markdown"
 import { decodePaperTables, loadPaperTables, paperColumn, paperDir, paperValue } from "./Paper"
 import { barChart, lineChart, niceTicks } from "./Svg"
-import { Stats } from "@eto/strategies"
+import type { EvaluationSummary } from "@eto/core"
+import { Config, type Experiment, Stats } from "@eto/strategies"
+import { resultsFromOutcomes, writeResultTables } from "./Outcomes"
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "eto-report-"))
 const SEEDS = [1, 2, 3]
@@ -286,5 +288,65 @@ describe("Markdown report", () => {
       expect(md).toContain("  - WebShop: ETO 61.0 ± 2.5 > SFT 55.0 ± 2.5: holds")
       expect(md).not.toContain("### ScienceWorld")
       expect(renderReport({ main: [], iterations: [], levels: [], selfPlay: [] }, paper)).toContain("No results yet.")
+    }))
+})
+
+describe("experiment outcomes to tables", () => {
+  const summary = (split: string, seed: number, avgReward: number): EvaluationSummary => ({
+    env: "webshop",
+    split,
+    policy: "p",
+    tasks: 20,
+    avgReward,
+    successRate: avgReward / 2,
+    meanSteps: 6,
+    seed,
+    wallSeconds: 3
+  })
+  const resolve = (s: Parameters<typeof Config.resolveStrategy>[0]) => Config.resolveStrategy(s, "webshop")
+  const outcome = (s: Config.ResolvedStrategy, seed: number, reward: number, iterations?: Array<number>): Experiment.Outcome => ({
+    label: s.label,
+    strategy: s,
+    seed,
+    evaluations: [summary("test", seed, reward)],
+    ...(iterations ? { iterations: iterations.map((r, iteration) => ({ iteration, evaluations: [summary("test", seed, r)] })) } : {})
+  })
+
+  it.effect("fills main, iterations, levels and self-play tables and they read back", () =>
+    Effect.gen(function*() {
+      const sft = resolve({ _tag: "sft" })
+      const eto = resolve({ _tag: "eto" })
+      const step = resolve({ _tag: "eto", level: "step", lr: 1e-7, beta: 0.5 })
+      const untuned = resolve({ _tag: "base" })
+      const sp = resolve({ _tag: "self-play", method: "rft+eto" })
+      const outcomes = [1, 2].flatMap((seed) => [
+        outcome(sft, seed, 0.6),
+        outcome(eto, seed, 0.66, [0.6, 0.64, 0.66]),
+        outcome(step, seed, 0.62),
+        outcome(untuned, seed, 0.18),
+        outcome(sp, seed, 0.5)
+      ])
+      const r = resultsFromOutcomes(outcomes)
+      expect(r.main.map((x) => x.method)).toEqual(["SFT", "ETO", "ETO (step)", "Untuned", "Self-play RFT+ETO", "SFT", "ETO", "ETO (step)", "Untuned", "Self-play RFT+ETO"])
+      expect(r.main[1]).toMatchObject({ avg_reward: 66, success_rate: 33, seed: 1, split: "test", tasks: 20 })
+      expect(r.iterations.map((x) => [x.seed, x.iteration, x.avg_reward])).toEqual([[1, 0, 60], [1, 1, 64], [1, 2, 66], [2, 0, 60], [2, 1, 64], [2, 2, 66]])
+      expect(r.levels.filter((x) => x.seed === 1).map((x) => [x.method, x.level, x.lr, x.beta])).toEqual([
+        ["SFT", "none", null, null],
+        ["ETO", "trajectory", 1e-6, 0.1],
+        ["ETO (step)", "step", 1e-7, 0.5]
+      ])
+      expect(r.selfPlay.filter((x) => x.seed === 1).map((x) => [x.method, x.with_bc])).toEqual([
+        ["SFT", true],
+        ["ETO", true],
+        ["untuned", false],
+        ["RFT+ETO", false]
+      ])
+      const dir = tmp()
+      const files = yield* writeResultTables(dir, r)
+      expect(files.map((f) => path.basename(f))).toEqual(["main.csv", "iterations.csv", "contrastive_levels.csv", "self_play.csv"])
+      expect(yield* readResults(dir)).toEqual(r)
+      // Without level or self-play strategies only main and iterations are written.
+      const plain = resultsFromOutcomes(outcomes.filter((o) => o.strategy === sft || o.strategy === eto))
+      expect([plain.levels, plain.selfPlay]).toEqual([[], []])
     }))
 })
