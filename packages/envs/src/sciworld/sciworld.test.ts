@@ -186,6 +186,25 @@ describe("ambiguity", () => {
     ])
   })
 
+  it("trap 7.4: five identical seeds; a new command is consumed as the answer and costs a tick", () => {
+    const { g, steps } = play("5-1", 93, ["teleport to bathroom", "pick up seed jar", "teleport to greenhouse", "move orange seed to flower pot 1", "look at flower pot 1"])
+    const prompt = steps[3]!.obs.split("\n")
+    expect(prompt.length).toBe(6)
+    expect(prompt[1]).toBe("0:\tmove orange seed (in seed jar, in inventory, in agent, in greenhouse) to flower pot 1 (in greenhouse)")
+    expect(steps[3]!.ticks).toBe(3)
+    expect(steps[4]!.obs).toBe(UNKNOWN_ACTION)
+    expect(steps[4]!.ticks).toBe(4)
+    expect(g.step("move orange seed to flower pot 1").observation.startsWith("Ambiguous request")).toBe(true)
+    expect(g.step("0").observation).toBe("You move the orange seed to the flower pot 1.")
+  })
+
+  it("trap 7.4: in 5-2 orange variations the inventory orange completes the task", () => {
+    const { g, steps } = play("5-2", 93, ["focus on orange"])
+    expect(steps[0]!.obs).toBe("You focus on the orange.")
+    expect(steps[0]!.score).toBe(1)
+    expect(g.completed).toBe(true)
+  })
+
   it("resolves identical objects with a container qualifier", () => {
     const { steps } = play("6-1", 18, ["teleport to kitchen", "focus on orange in inventory"])
     expect(steps[1]!.obs).toBe("You focus on the orange.")
@@ -194,7 +213,7 @@ describe("ambiguity", () => {
 
 describe("scoring per enabled task type", () => {
   it("unordered goal counts match the original's", () => {
-    for (const t of TASK_TYPES.filter((x) => x.enabled)) {
+    for (const t of TASK_TYPES.filter((x) => x.enabled || x.id.startsWith("5-"))) {
       for (const v of variations.filter((x) => x.id === t.id).slice(0, 40)) {
         const g = newGame(v, DEFAULT_SETTINGS)
         expect([v.id, g.goals.unordered.length]).toEqual([v.id, v.n_unordered_goals])

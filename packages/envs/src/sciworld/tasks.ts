@@ -95,6 +95,13 @@ export const describeTask = (v: Variation, settings: Settings): string => {
   return v.description
 }
 
+/** The focused plant of a type is in a life stage (the same plant as before after the first). */
+const lifeStage = (type: string, stage: string, first: boolean): SequentialGoal => ({
+  description: `the ${type} plant is in the ${stage} stage`,
+  evaluate: (ctx, focus) =>
+    focus.kind === "plant" && focus.species === type && focus.stage === stage && (first || focus === ctx.lastSatisfied) ? "success" : "notyet"
+})
+
 /** The focused part (the one found before) is switched on by power. */
 const isPowered = (part: string): SequentialGoal => ({
   description: `power the ${part}`,
@@ -235,6 +242,60 @@ const goalsFor = (v: Variation): Goals => {
           wireBetween("a wire connects the substance and a power source", isS, isGenerator),
           wireBetween("a wire connects the substance and a light bulb", isS, isBulb),
           wireBetween("a wire connects a power source and a light bulb", isGenerator, isBulb)
+        ]
+      }
+    }
+    case "5-1":
+    case "5-2": {
+      const type = str(v, "seedType")
+      const pots = str(v, "containerNames").split(",")
+      const w = (pred: (o: Obj) => boolean) => (ctx: { world: { findAll(p: (o: Obj) => boolean, root?: Obj): Array<Obj>; inventory: Obj } }) =>
+        ctx.world.findAll(pred, ctx.world.inventory).length > 0
+      const inInventory = (description: string, name: string, key?: string): UnorderedGoal => ({
+        description,
+        ...(key ? { key } : {}),
+        evaluate: (ctx) => w((o) => o.name === name && o.parent === ctx.world.inventory)(ctx)
+      })
+      const potHas = (pot: string, what: string, pred: (o: Obj) => boolean): UnorderedGoal => ({
+        description: `${what} in the ${pot}`,
+        evaluate: (ctx) => ctx.world.findAll((o) => o.name === pot).some((p) => p.children.some(pred))
+      })
+      const common: Array<UnorderedGoal> = [
+        inRoomWithObject("seed jar"),
+        inInventory("have the seed jar in the inventory", "seed jar", "jar"),
+        inInventory("have the shovel in the inventory", "shovel"),
+        inInventory("have soil in the inventory", "soil"),
+        inRoomWithObject("soil"),
+        moveToNewLocation(),
+        moveToLocation("greenhouse"),
+        moveToLocation("greenhouse", undefined, ["jar"]),
+        ...pots.map((p) => potHas(p, "soil", (o) => o.kind === "soil")),
+        ...pots.map((p) => potHas(p, "water", (o) => o.name === "water")),
+        ...pots.map((p) => potHas(p, `a ${type} seed`, (o) => o.kind === "plant" && o.species === type))
+      ]
+      if (v.id === "5-1") {
+        return {
+          sequential: (["seed", "seedling", "adult", "reproducing"] as const).map((stage, i) => lifeStage(type, stage, i === 0)),
+          unordered: common
+        }
+      }
+      const stageCount = (stage: string, n: number): UnorderedGoal => ({
+        description: `at least ${n} ${type} plant(s) in the ${stage} stage here`,
+        ...(stage === "reproducing" && n === 2 ? { key: "pollinate" } : {}),
+        evaluate: (ctx) =>
+          ctx.world.findAll((o) => o.kind === "plant" && o.species === type && o.stage === stage, ctx.world.agentRoom()).length >= n
+      })
+      return {
+        sequential: [find(type)],
+        unordered: [
+          ...common,
+          ...["seed", "seedling", "adult", "reproducing"].flatMap((st) => [stageCount(st, 1), stageCount(st, 2)]),
+          {
+            description: "open the bee hive",
+            evaluate: (ctx) => ctx.world.findAll((o) => o.name === "bee hive").some((h) => h.open)
+          },
+          inRoomWithObject("bee", undefined, ["pollinate"]),
+          inRoomWithObject(type)
         ]
       }
     }
