@@ -25,4 +25,4 @@ export const json = Flag.Boolean("json").pipe(
   Flag.withDefault(false),
   Flag.withDescription("Print JSON on standard output instead of text"))
 
-export const seed = Flag.Int("seed").pipe(Flag.withDefault(0), Flag.withDescription("Seed for every random choice"))
+export const seed = Flag.Int("seed").pipe(Flag.withDefault(0), Flag.withDescription("Seed for every random choice (default 0)"))

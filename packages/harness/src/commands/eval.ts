@@ -20,7 +20,7 @@ export const evalFlags = {
   split: Flag.String("split").pipe(Flag.optional, Flag.withDescription("Split to evaluate (default: the environment's)")),
   limit: Flag.Int("limit").pipe(Flag.optional, Flag.withDescription("Evaluate only the first N tasks of the split")),
   seed: Flags.seed,
-  batch: Flag.Int("batch").pipe(Flag.withDefault(16), Flag.withDescription("Episodes run together (one policy call per step for all)")),
+  batch: Flag.Int("batch").pipe(Flag.withDefault(16), Flag.withDescription("Episodes run together, one policy call per step for all (default 16)")),
   json: Flags.json,
   settings: Flags.settings,
   dataDir: Flags.dataDir,
