@@ -455,23 +455,21 @@ const attempts = (game: Game, goal: GoalSpec, decoys: number): Array<Attempt> =>
 /** The shortest plan found for the current state (ties broken by the generator). */
 export const makePlan = (game: Game, goal: GoalSpec, rng: Rng, known: ReadonlySet<number>, options: PlanOptions): Array<Step> | undefined => {
   let best: Array<Step> | undefined
+  let bestIndex = -1
   const cands = attempts(game, goal, 0)
   const order = rng.shuffle(cands.map((_, i) => i))
   for (const i of order) {
     const plan = tryPlan(game, rng.fork(i), known, cands[i]!)
-    if (plan !== undefined && (best === undefined || plan.length < best.length)) best = plan
+    if (plan !== undefined && (best === undefined || plan.length < best.length)) {
+      best = plan
+      bestIndex = i
+    }
   }
   if (best === undefined || options.decoys <= 0) return best
-  // the same plan shape, with a look at other places first while searching
-  const withDecoys = attempts(game, goal, options.decoys)
-  let bestDecoy: Array<Step> | undefined
-  for (const i of order) {
-    const plan = tryPlan(game, rng.fork(`d${i}`), known, withDecoys[i]!)
-    if (plan === undefined) continue
-    // prefer the plan whose direct version was best: same length difference at most the decoys
-    if (bestDecoy === undefined || plan.length < bestDecoy.length) bestDecoy = plan
-  }
-  return bestDecoy !== undefined && bestDecoy.length <= best.length + 4 * options.decoys ? bestDecoy : best
+  // the chosen plan again, with a look at other plausible places while searching
+  const withDecoys = attempts(game, goal, options.decoys)[bestIndex]
+  const plan = withDecoys === undefined ? undefined : tryPlan(game, rng.fork(`d${bestIndex}`), known, withDecoys)
+  return plan ?? best
 }
 
 // ---------------------------------------------------------------------------

@@ -132,33 +132,25 @@ export const displayNames = (consts: ReadonlyArray<string>, isEntity: (i: number
 export const compileGame = (cd: CompiledDomain, problemText: string): GameData => {
   const typeOf = new Map<string, string>()
   let consts: Array<string> = []
-  let id = new Map<string, number>()
   let n = 0
   let inFact = new Uint8Array(0)
   const init: Array<number> = []
-  const ids: Array<number> = []
   const { goal } = readProblem(
     problemText,
     (objects) => {
       for (const c of cd.domain.constants) typeOf.set(c.name, c.type)
       for (const o of objects) typeOf.set(o.name, o.type)
       consts = [...typeOf.keys()].sort(byCodePoint)
-      id = new Map(consts.map((c, i) => [c, i] as const))
       n = consts.length
       inFact = new Uint8Array(n)
+      return consts
     },
     (pred, args) => {
       const p = cd.predId.get(pred)
       if (p === undefined) throw new PddlError(`undeclared predicate '${pred}' in :init`)
       if (cd.arity[p] !== args.length) throw new PddlError(`predicate '${pred}' takes ${cd.arity[p]} argument(s) in :init`)
-      ids.length = 0
-      for (const a of args) {
-        const c = id.get(a)
-        if (c === undefined) throw new PddlError(`undeclared object '${a}' in :init`)
-        ids.push(c)
-        inFact[c] = 1
-      }
-      init.push(p, encode(ids, n))
+      for (let k = 0; k < args.length; k++) inFact[args[k]!] = 1
+      init.push(p, encode(args, n))
     }
   )
   return {
@@ -332,29 +324,35 @@ export class Game implements TextView {
     return ctx
   }
 
+  // grounding scratch, reused by `collect` (a method bound once: no closures on the hot path)
+  private curAction: RAction | undefined
+  private curConj: RFormula["conjs"][number] | undefined
+  private readonly seen = new Set<string>()
+  private readonly found: Array<Int32Array> = []
+  private readonly collect = (b: Int32Array): boolean => {
+    const ra = this.curAction!
+    const params = b.slice(0, ra.pre.nFree)
+    const key = params.join(",")
+    if (this.seen.has(key)) return false
+    if (ra.action.mayBeNoop && isNoop(ra, this.curConj!.pos, b, this.state.n)) return false
+    this.seen.add(key)
+    this.found.push(params)
+    return false
+  }
+
   /** Command strings of the applicable grounded actions (first grounding per string). */
   applicable(): Map<string, Grounded> {
     if (this.applicableCache !== undefined) return this.applicableCache
     const out = new Map<string, Grounded>()
-    const state = this.state
-    const n = state.n
     for (const ra of this.rt.actions) {
-      const nFree = ra.pre.nFree
-      const seen = new Set<string>()
-      const found: Array<Int32Array> = []
+      this.curAction = ra
+      this.seen.clear()
+      this.found.length = 0
       for (const conj of ra.pre.conjs) {
-        const binding = new Int32Array(ra.pre.nVars).fill(-1)
-        solve(state, ra.pre, conj, binding, (b) => {
-          const params = b.slice(0, nFree)
-          const key = params.join(",")
-          if (seen.has(key)) return false
-          if (ra.action.mayBeNoop && isNoop(ra, conj.pos, b, n)) return false
-          seen.add(key)
-          found.push(params)
-          return false
-        })
+        this.curConj = conj
+        solve(this.state, ra.pre, conj, new Int32Array(ra.pre.nVars).fill(-1), this.collect)
       }
-      for (const params of found) {
+      for (const params of this.found) {
         const g: Grounded = { action: ra, params }
         const command = this.command(g)
         if (!out.has(command)) out.set(command, g)

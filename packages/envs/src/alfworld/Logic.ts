@@ -158,89 +158,105 @@ export const resolveFormula = (f: CFormula, nFree: number, u: Universe): RFormul
 const scratch: Array<number> = [0, 0, 0, 0, 0, 0, 0, 0]
 
 /**
- * Enumerates the bindings satisfying conjunction `c` of `f` in `state`,
- * starting from `binding` (-1 = unbound). `found` returns true to stop.
- * Returns true when stopped early.
+ * One search (a class rather than closures: the hot path creates no functions).
+ * Positive atoms bind variables, most selective first; negative atoms and
+ * equalities are tested as soon as their variables are bound.
  */
-export const solve = (
-  state: State,
-  f: RFormula,
-  c: RConj,
-  binding: Int32Array,
-  found: (binding: Int32Array) => boolean
-): boolean => {
-  const n = state.n
-  const done = new Uint8Array(c.pos.length)
-  const checkedAt = new Int32Array(c.checks.length).fill(-1)
-  const value = (t: number): number => (t < 0 ? -t - 1 : binding[t]!)
+class Search {
+  readonly n: number
+  readonly done: Uint8Array
+  readonly checkedAt: Int32Array
 
-  const holdsCheck = (l: RLit): boolean => {
-    if (l.eq) return (value(l.args[0]!) === value(l.args[1]!)) !== l.negated
+  constructor(
+    readonly state: State,
+    readonly f: RFormula,
+    readonly c: RConj,
+    readonly binding: Int32Array,
+    readonly found: (binding: Int32Array) => boolean
+  ) {
+    this.n = state.n
+    this.done = new Uint8Array(c.pos.length)
+    this.checkedAt = new Int32Array(c.checks.length).fill(-1)
+  }
+
+  value(t: number): number {
+    return t < 0 ? -t - 1 : this.binding[t]!
+  }
+
+  holds(l: RLit): boolean {
+    if (l.eq) return (this.value(l.args[0]!) === this.value(l.args[1]!)) !== l.negated
     let key = 0
-    for (let i = 0; i < l.args.length; i++) key = key * n + value(l.args[i]!)
-    return state.pos[l.pred]!.keys.has(key) !== l.negated
+    for (let i = 0; i < l.args.length; i++) key = key * this.n + this.value(l.args[i]!)
+    return this.state.pos[l.pred]!.keys.has(key) !== l.negated
   }
 
   /** Evaluates the checks that just became ground; false if one fails. */
-  const runChecks = (depth: number): boolean => {
-    for (let i = 0; i < c.checks.length; i++) {
-      if (checkedAt[i] !== -1) continue
-      const l = c.checks[i]!
+  runChecks(depth: number): boolean {
+    const checks = this.c.checks
+    for (let i = 0; i < checks.length; i++) {
+      if (this.checkedAt[i] !== -1) continue
+      const l = checks[i]!
       let ground = true
-      for (const v of l.vars) if (binding[v] === -1) { ground = false; break }
+      for (let j = 0; j < l.vars.length; j++) {
+        if (this.binding[l.vars[j]!] === -1) {
+          ground = false
+          break
+        }
+      }
       if (!ground) continue
-      checkedAt[i] = depth
-      if (!holdsCheck(l)) return false
+      this.checkedAt[i] = depth
+      if (!this.holds(l)) return false
     }
     return true
   }
-  const undoChecks = (depth: number) => {
-    for (let i = 0; i < checkedAt.length; i++) if (checkedAt[i]! >= depth) checkedAt[i] = -1
+
+  undoChecks(depth: number): void {
+    for (let i = 0; i < this.checkedAt.length; i++) if (this.checkedAt[i]! >= depth) this.checkedAt[i] = -1
   }
 
-  const finish = (k: number, depth: number): boolean => {
-    // bind the remaining needed variables by type
-    for (; k < c.needed.length; k++) if (binding[c.needed[k]!] === -1) break
-    if (k === c.needed.length) return found(binding)
-    const v = c.needed[k]!
-    const members = f.typeMembers[v]!
-    for (const m of members) {
-      binding[v] = m
-      const ok = runChecks(depth)
-      if (ok && finish(k + 1, depth + 1)) {
-        binding[v] = -1
-        undoChecks(depth)
+  /** Binds the remaining needed variables by type. */
+  finish(k: number, depth: number): boolean {
+    const needed = this.c.needed
+    for (; k < needed.length; k++) if (this.binding[needed[k]!] === -1) break
+    if (k === needed.length) return this.found(this.binding)
+    const v = needed[k]!
+    for (const m of this.f.typeMembers[v]!) {
+      this.binding[v] = m
+      const ok = this.runChecks(depth)
+      if (ok && this.finish(k + 1, depth + 1)) {
+        this.binding[v] = -1
+        this.undoChecks(depth)
         return true
       }
-      undoChecks(depth)
+      this.undoChecks(depth)
     }
-    binding[v] = -1
+    this.binding[v] = -1
     return false
   }
 
-  const step = (depth: number): boolean => {
-    // choose the most selective positive atom left
+  step(depth: number): boolean {
+    const pos = this.c.pos
     let best = -1
     let bestSize = Infinity
     let bestSource: Set<number> | undefined
-    for (let i = 0; i < c.pos.length; i++) {
-      if (done[i]) continue
-      const l = c.pos[i]!
-      const table = state.pos[l.pred]!
+    for (let i = 0; i < pos.length; i++) {
+      if (this.done[i]) continue
+      const l = pos[i]!
+      const table = this.state.pos[l.pred]!
       let unbound = 0
       let size = table.keys.size
       let source: Set<number> | undefined = table.keys
       for (let j = 0; j < l.args.length; j++) {
-        const val = value(l.args[j]!)
+        const val = this.value(l.args[j]!)
         if (val === -1) {
           unbound++
           continue
         }
         if (table.arity >= 2) {
           const bucket = table.byArg[j]!.get(val)
-          const s = bucket === undefined ? 0 : bucket.size
-          if (s < size) {
-            size = s
+          const sz = bucket === undefined ? 0 : bucket.size
+          if (sz < size) {
+            size = sz
             source = bucket
           }
         }
@@ -256,62 +272,80 @@ export const solve = (
         if (size <= 0) break
       }
     }
-    if (best === -1) return finish(0, depth)
-    const lit = c.pos[best]!
-    done[best] = 1
+    if (best === -1) return this.finish(0, depth)
+    const lit = pos[best]!
+    this.done[best] = 1
+    let stop = false
     if (bestSize === -1) {
       // fully bound: a membership test
-      const ok = holdsCheck(lit)
-      const stop = ok ? step(depth + 1) : false
-      done[best] = 0
-      return stop
+      stop = this.holds(lit) ? this.step(depth + 1) : false
+    } else if (bestSize > 0 && bestSource !== undefined) {
+      stop = this.scan(lit, bestSource, depth)
     }
-    if (bestSize === 0 || bestSource === undefined) {
-      done[best] = 0
-      return false
-    }
+    this.done[best] = 0
+    return stop
+  }
+
+  /** Tries every fact of `source` as a match of `lit`. */
+  scan(lit: RLit, source: Set<number>, depth: number): boolean {
     const arity = lit.args.length
+    const binding = this.binding
     const fresh: Array<number> = []
-    for (const key of bestSource) {
-      decode(key, n, scratch, arity)
+    for (const key of source) {
+      decode(key, this.n, scratch, arity)
       let ok = true
       for (let j = 0; j < arity; j++) {
         const t = lit.args[j]!
         const a = scratch[j]!
         if (t < 0) {
-          if (-t - 1 !== a) { ok = false; break }
+          if (-t - 1 !== a) {
+            ok = false
+            break
+          }
           continue
         }
         const b = binding[t]!
         if (b === -1) {
-          const mask = f.typeMask[t]
-          if (mask !== undefined && mask[a] !== 1) { ok = false; break }
+          const mask = this.f.typeMask[t]
+          if (mask !== undefined && mask[a] !== 1) {
+            ok = false
+            break
+          }
           binding[t] = a
           fresh.push(t)
-        } else if (b !== a) { ok = false; break }
+        } else if (b !== a) {
+          ok = false
+          break
+        }
       }
-      if (ok && runChecks(depth) && step(depth + 1)) {
-        for (const v of fresh) binding[v] = -1
-        undoChecks(depth)
-        done[best] = 0
-        return true
-      }
-      undoChecks(depth)
-      for (const v of fresh) binding[v] = -1
+      const stop = ok && this.runChecks(depth) && this.step(depth + 1)
+      this.undoChecks(depth)
+      for (let k = 0; k < fresh.length; k++) binding[fresh[k]!] = -1
       fresh.length = 0
+      if (stop) return true
     }
-    done[best] = 0
     return false
   }
 
-  if (!runChecks(0)) {
-    undoChecks(0)
-    return false
+  run(): boolean {
+    const stop = this.runChecks(0) && this.step(1)
+    this.undoChecks(0)
+    return stop
   }
-  const stopped = step(1)
-  undoChecks(0)
-  return stopped
 }
+
+/**
+ * Enumerates the bindings satisfying conjunction `c` of `f` in `state`,
+ * starting from `binding` (-1 = unbound). `found` returns true to stop.
+ * Returns true when stopped early.
+ */
+export const solve = (
+  state: State,
+  f: RFormula,
+  c: RConj,
+  binding: Int32Array,
+  found: (binding: Int32Array) => boolean
+): boolean => new Search(state, f, c, binding, found).run()
 
 /** Whether some conjunction of `f` is satisfiable given the bound variables. */
 export const satisfiable = (state: State, f: RFormula, binding: Int32Array): boolean => {

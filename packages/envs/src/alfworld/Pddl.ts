@@ -269,49 +269,80 @@ export const parseDomain = (text: string): Domain => {
 }
 
 /**
- * Reads a problem in one pass. `:init` atoms are handed to `onAtom` as they are
- * read (no intermediate lists, since the problems are large), after
- * `onObjects` has received the declared objects.
+ * Reads a problem in one pass. `onObjects` receives the declared objects and
+ * returns the constant names in id order; `:init` atoms are then handed to
+ * `onAtom` as they are read, with their arguments already turned into ids
+ * (the problems are large, so arguments are matched in place, without
+ * intermediate strings or lists).
  */
 export const readProblem = (
   text: string,
-  onObjects: (objects: ReadonlyArray<TypedName>) => void,
-  onAtom: (pred: string, args: ReadonlyArray<string>) => void
+  onObjects: (objects: ReadonlyArray<TypedName>) => ReadonlyArray<string>,
+  onAtom: (pred: string, args: ReadonlyArray<number>) => void
 ): { name: string; goal: Formula } => {
   const src = text.toLowerCase()
   const n = src.length
   let i = 0
-  /** Next token: "(" | ")" | a word | "" at the end. */
-  const next = (): string => {
+  let tokenStart = 0
+  let tokenHash = 0
+  /** Skips blanks and comments; returns the next character code or -1 at the end. */
+  const peek = (): number => {
     for (;;) {
       while (i < n) {
         const c = src.charCodeAt(i)
         if (c === 32 || c === 10 || c === 13 || c === 9 || c === 12) i++
         else break
       }
-      if (i >= n) return ""
+      if (i >= n) return -1
       const c = src.charCodeAt(i)
-      if (c === 59) {
-        while (i < n && src.charCodeAt(i) !== 10) i++
-        continue
-      }
-      if (c === 40) {
-        i++
-        return "("
-      }
-      if (c === 41) {
-        i++
-        return ")"
-      }
-      const start = i
-      i++
-      while (i < n) {
-        const d = src.charCodeAt(i)
-        if (d === 40 || d === 41 || d === 59 || d === 63 || d === 32 || d === 10 || d === 13 || d === 9 || d === 12) break
-        i++
-      }
-      return src.slice(start, i)
+      if (c !== 59) return c
+      while (i < n && src.charCodeAt(i) !== 10) i++
     }
+  }
+  /** Scans a word starting at `i`, leaving its bounds and hash in tokenStart / i / tokenHash. */
+  const scanWord = () => {
+    tokenStart = i
+    let h = 0x811c9dc5
+    h = Math.imul(h ^ src.charCodeAt(i), 0x01000193)
+    i++
+    while (i < n) {
+      const d = src.charCodeAt(i)
+      if (d === 40 || d === 41 || d === 59 || d === 63 || d === 32 || d === 10 || d === 13 || d === 9 || d === 12) break
+      h = Math.imul(h ^ d, 0x01000193)
+      i++
+    }
+    tokenHash = h >>> 0
+  }
+  /** Next token: "(" | ")" | a word | "" at the end. */
+  const next = (): string => {
+    const c = peek()
+    if (c === -1) return ""
+    if (c === 40) {
+      i++
+      return "("
+    }
+    if (c === 41) {
+      i++
+      return ")"
+    }
+    scanWord()
+    return src.slice(tokenStart, i)
+  }
+  const hashOf = (name: string): number => {
+    let h = 0x811c9dc5
+    for (let k = 0; k < name.length; k++) h = Math.imul(h ^ name.charCodeAt(k), 0x01000193)
+    return h >>> 0
+  }
+  let names: ReadonlyArray<string> = []
+  const byHash = new Map<number, number | Array<number>>()
+  /** The id of the word just scanned, or -1. */
+  const lookup = (): number => {
+    const hit = byHash.get(tokenHash)
+    if (hit === undefined) return -1
+    const len = i - tokenStart
+    if (typeof hit === "number") return names[hit]!.length === len && src.startsWith(names[hit]!, tokenStart) ? hit : -1
+    for (const id of hit) if (names[id]!.length === len && src.startsWith(names[id]!, tokenStart)) return id
+    return -1
   }
   const expect = (want: string) => {
     const t = next()
@@ -346,20 +377,33 @@ export const readProblem = (
         if (w === "" || w === "(") throw new PddlError("bad :objects list")
         words.push(w)
       }
-      onObjects(typedList(words))
+      names = onObjects(typedList(words))
+      names.forEach((name, id) => {
+        const h = hashOf(name)
+        const prev = byHash.get(h)
+        byHash.set(h, prev === undefined ? id : typeof prev === "number" ? [prev, id] : [...prev, id])
+      })
       objectsSeen = true
     } else if (key === ":init") {
       if (!objectsSeen) throw new PddlError(":init before :objects")
-      const args: Array<string> = []
+      const args: Array<number> = []
       for (let t2 = next(); t2 !== ")"; t2 = next()) {
         if (t2 !== "(") throw new PddlError(`expected an atom in :init, found '${t2 === "" ? "end of text" : t2}'`)
         const pred = next()
         if (pred === "(" || pred === ")" || pred === "") throw new PddlError("expected a predicate in :init")
         if (pred === "=" || pred === "not") throw new PddlError(`'${pred}' is not supported in :init`)
         args.length = 0
-        for (let a = next(); a !== ")"; a = next()) {
-          if (a === "(" || a === "") throw new PddlError(`bad arguments of '${pred}' in :init`)
-          args.push(a)
+        for (;;) {
+          const c = peek()
+          if (c === 41) {
+            i++
+            break
+          }
+          if (c === 40 || c === -1) throw new PddlError(`bad arguments of '${pred}' in :init`)
+          scanWord()
+          const id = lookup()
+          if (id < 0) throw new PddlError(`undeclared object '${src.slice(tokenStart, i)}' in :init`)
+          args.push(id)
         }
         onAtom(pred, args)
       }
