@@ -4,7 +4,7 @@ import * as path from "node:path"
 import * as zlib from "node:zlib"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import { FORMAT_ERROR_OBSERVATION, parseReply, Paths, rollout } from "@eto/core"
+import { FORMAT_ERROR_OBSERVATION, parseReply, Paths, randomPolicy, rollout } from "@eto/core"
 import { modules } from "../index"
 import { buildCatalog, type Goal, INSTRUCTIONS_FILE, loadCatalog, PRODUCTS_FILE } from "./Catalog"
 import { explain, loadSync } from "./index"
@@ -216,6 +216,15 @@ describe("pages and actions", () => {
     ep.step("click[< Prev]")
     ep.step("click[B082KBN23S]")
     expect(ep.step("click[Buy Now]").reward).toBe(0.75)
+  })
+
+  it("accepts a search from a product page", () => {
+    const ep = start()
+    ep.step("search[mirror]")
+    ep.step("click[B082KBN23S]")
+    const r = ep.step("search[semi flush mount]")
+    expect(r.valid).toBe(true)
+    expect(r.observation).toContain("Page 1 (Total results: 47)")
   })
 
   it("renders an empty bullet list as a trailing empty segment", () => {
@@ -459,6 +468,18 @@ describe("module and expert", () => {
         expect(t.steps).toBeLessThanOrEqual(10)
         expect(t.turns[0]!.action.startsWith("search[")).toBe(true)
         expect(t.turns.at(-1)!.action).toBe("click[Buy Now]")
+      }
+    }))
+
+  it.effect("lets the random policy play from the listed actions", () =>
+    Effect.gen(function*() {
+      const tasks = (yield* env.tasks("dev")).slice(0, 10)
+      const trajectories = yield* rollout(env, randomPolicy(7), tasks, { source: { kind: "policy", name: "random" } })
+      for (const t of trajectories) {
+        expect(t.steps).toBeGreaterThan(0)
+        expect(t.steps).toBeLessThanOrEqual(10)
+        expect(t.reward).toBeGreaterThanOrEqual(0)
+        expect(t.reward).toBeLessThanOrEqual(1)
       }
     }))
 
