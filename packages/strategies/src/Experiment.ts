@@ -19,7 +19,7 @@ import type { LoadedEnvironment } from "@eto/envs"
 import { Data, Effect, Result } from "effect"
 import { checkLabels, type ExperimentConfig, type ResolvedStrategy, scaleLimits, type StrategyKind } from "./Config"
 import { evaluate, type ExpertManifest, expertData, type PolicyRef } from "./Phases"
-import { type PhaseOutput, RunReporter, type RunStore } from "./Runner"
+import { type PhaseOutput, RunReporter, RunStore } from "./Runner"
 
 /** A strategy could not finish (a failure not covered by the shared error types). */
 export class StrategyFailed extends Data.TaggedError("StrategyFailed")<{ readonly strategy: string; readonly reason: string }> {
@@ -108,6 +108,8 @@ export const runExperiment = <R>(
   Effect.gen(function*() {
     const { strategies, evalSplits } = yield* Effect.fromResult(validate(config, env, table))
     const reporter = yield* RunReporter
+    const removed = yield* (yield* RunStore).cleanStale()
+    if (removed.length > 0) reporter.line(`removed ${removed.length} unfinished phase director${removed.length === 1 ? "y" : "ies"} left by earlier runs`)
     const { trainTasks, testTasks } = scaleLimits(config)
     const expert = yield* expertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED })
     const outcomes: Array<Outcome> = []

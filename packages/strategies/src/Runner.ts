@@ -12,7 +12,8 @@
  * and removes, and resumes at the first unfinished phase.
  *
  * A phase declares the schema of its manifest, so a reused phase hands back
- * the same typed value as a fresh one.
+ * the same typed value as a fresh one. `manifest.json` and `DONE.json` are
+ * the store's own files in a phase directory; a phase writes other names.
  */
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"

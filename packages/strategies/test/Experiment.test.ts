@@ -93,3 +93,15 @@ describe("runExperiment", () => {
       expect(fs.readdirSync(root)).toEqual([])
     }))
 })
+
+describe("runExperiment and killed runs", () => {
+  it.effect("removes unfinished directories of dead processes before it starts", () =>
+    Effect.gen(function*() {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), "eto-exp-"))
+      fs.mkdirSync(path.join(root, "explore", ".partial-0123456789abcdef-999999999-0a0b"), { recursive: true })
+      const lines: Array<string> = []
+      yield* runExperiment({ ...config, seeds: [1], strategies: [{ _tag: "sft" }] }, env, table).pipe(provide(root, lines))
+      expect(lines[0]).toBe("removed 1 unfinished phase directory left by earlier runs")
+      expect(fs.readdirSync(path.join(root, "explore"))).toEqual([])
+    }))
+})
