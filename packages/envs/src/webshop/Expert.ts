@@ -169,7 +169,7 @@ export const makeExpert = (shop: WebShop, seed: number): WebShopExpert => {
         if (onPage.includes(goal.asin)) {
           return {
             thought: pick(rng, [
-              `I think ${goal.asin} is the ${what} I am looking for${limit ? `, and its price of ${target.record.Price} fits the ${limit} limit` : ""}.`,
+              `I think ${goal.asin} is the ${what} I am looking for${limit && !target.record.Price.includes(" to ") ? `, and its price of ${target.record.Price} fits the ${limit} limit` : ""}.`,
               `I think ${goal.asin} matches the instruction best, so I will open it.`,
               `I think ${goal.asin} looks right for ${what}.`,
               `I think I should check ${goal.asin}, it seems to be what I need.`
