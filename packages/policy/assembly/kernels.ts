@@ -691,7 +691,7 @@ export function attention_decode(out: usize, qkv: usize, kc: usize, vc: usize, r
 // ---------------------------------------------------------------------------
 // LM head statistics. logits [N, V] (from mm_nt with wte); per row:
 // lse = log sum exp, entropy H = lse - sum p l, logprob = l[target] - lse.
-// Rows without a target (-1) report 0 log-prob and 0 entropy.
+// Rows without a target (-1) report a 0 log-prob (their entropy is reported).
 
 export function lm_stats(logits: usize, targets: usize, lse: usize, logprobs: usize, entropies: usize, N: i32, V: i32, tid: i32, nth: i32): void {
   const i0 = lo(N, 1, tid, nth), i1 = hi(N, 1, tid, nth)
@@ -720,13 +720,8 @@ export function lm_stats(logits: usize, targets: usize, lse: usize, logprobs: us
     const ls = Mathf.log(sum)
     store<f32>(at(lse, i), mx + ls)
     const tg = load<i32>(at(targets, i))
-    if (tg >= 0) {
-      store<f32>(at(entropies, i), ls - suml / sum)
-      store<f32>(at(logprobs, i), load<f32>(at(l, tg)) - (mx + ls))
-    } else {
-      store<f32>(at(entropies, i), 0)
-      store<f32>(at(logprobs, i), 0)
-    }
+    store<f32>(at(entropies, i), ls - suml / sum)
+    store<f32>(at(logprobs, i), tg >= 0 ? load<f32>(at(l, tg)) - (mx + ls) : 0)
   }
 }
 
@@ -740,11 +735,8 @@ export function lm_dlogits(logits: usize, targets: usize, lse: usize, entropies:
   for (let i = i0; i < i1; i++) {
     const l = at(logits, i * V)
     const tg = load<i32>(at(targets, i))
-    if (tg < 0) {
-      memory.fill(l, 0, (<usize>V) << 2)
-      continue
-    }
-    const gl = load<f32>(at(dlogprobs, i)), ge = load<f32>(at(dentropies, i))
+    const gl = tg >= 0 ? load<f32>(at(dlogprobs, i)) : 0
+    const ge = load<f32>(at(dentropies, i))
     const L = load<f32>(at(lse, i)), Hh = load<f32>(at(entropies, i))
     const Lv = f32x4.splat(L), Hv = f32x4.splat(Hh), glv = f32x4.splat(-gl), gev = f32x4.splat(-ge)
     for (let j = 0; j < V4; j += 4) {
@@ -757,7 +749,7 @@ export function lm_dlogits(logits: usize, targets: usize, lse: usize, entropies:
       const p = sexp(lp)
       store<f32>(at(l, j), -gl * p - ge * (p * (lp + Hh)))
     }
-    store<f32>(at(l, tg), load<f32>(at(l, tg)) + gl)
+    if (tg >= 0) store<f32>(at(l, tg), load<f32>(at(l, tg)) + gl)
   }
 }
 

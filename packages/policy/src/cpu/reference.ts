@@ -119,12 +119,10 @@ export const referenceForward = (
     let z = 0
     for (const l of row) z += Math.exp(l - mx)
     const lse = mx + Math.log(z)
-    if (targets[n]! >= 0) {
-      logprobs[n] = row[targets[n]!]! - lse
-      let h = 0
-      for (const l of row) h -= Math.exp(l - lse) * (l - lse)
-      entropies[n] = h
-    }
+    if (targets[n]! >= 0) logprobs[n] = row[targets[n]!]! - lse
+    let h = 0
+    for (const l of row) h -= Math.exp(l - lse) * (l - lse)
+    entropies[n] = h
     if (c.valueHead) {
       const vw = get(p, "v_head.weight")
       let s = get(p, "v_head.bias")[0]!
