@@ -3,10 +3,11 @@
  * summary (a one-row CSV) and, on request, the FastChat conversations used as
  * SFT data. Every file is written atomically.
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { stringify } from "csv-stringify/sync"
 import { Effect, Schema } from "effect"
-import { Conversations, Jsonl, Trajectory, type DataFileError, type EvaluationSummary } from "@eto/core"
+import { Conversations, DataFileError, Jsonl, Trajectory, type EvaluationSummary } from "@eto/core"
 
 /** The summary as printed and written: rewards and success rates as percentages. */
 export const SummaryRow = Schema.Struct({
@@ -88,3 +89,31 @@ export const writeConversations = (
     file,
     trajectories.map((t) => Conversations.trajectoryToConversation(t, instructionPrompt))
   )
+
+/**
+ * Finished episodes appended one per line as they complete (in completion
+ * order), so an interrupted run keeps what it finished. The complete file
+ * replaces it at the end.
+ */
+export interface PartialTrajectories {
+  readonly file: string
+  append(t: Trajectory): void
+  /** Removes the partial file once the complete results are written. */
+  discard(): void
+}
+
+export const partialTrajectories = (finalFile: string): Effect.Effect<PartialTrajectories, DataFileError> =>
+  Effect.try({
+    try: () => {
+      const file = `${finalFile}.partial`
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      fs.writeFileSync(file, "")
+      const encode = Schema.encodeSync(Trajectory)
+      return {
+        file,
+        append: (t) => fs.appendFileSync(file, `${JSON.stringify(encode(t))}\n`),
+        discard: () => fs.rmSync(file, { force: true })
+      }
+    },
+    catch: (e) => new DataFileError({ path: `${finalFile}.partial`, reason: `cannot write: ${String(e)}` })
+  })

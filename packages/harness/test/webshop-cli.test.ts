@@ -40,6 +40,7 @@ describe("eto eval on WebShop", () => {
 
       const trajectories = yield* readTrajectories(summary.trajectories_file)
       expect(trajectories).toHaveLength(6)
+      expect(fs.readdirSync(dir).sort()).toEqual(["expert-test-seed3.summary.csv", "expert-test-seed3.trajectories.jsonl", "sft"])
       expect(trajectories.every((t) => t.source.kind === "expert" && t.task.split === "test")).toBe(true)
       const mean = trajectories.reduce((s, t) => s + t.reward, 0) / 6
       expect(summary.avg_reward).toBeCloseTo(mean * 100, 1)

@@ -12,7 +12,7 @@ import * as Flags from "../Flags"
 import { Io, println } from "../Io"
 import { fileLabel, POLICY_FORMS, resolvePolicy } from "../Policies"
 import { makeProgress } from "../Progress"
-import { evalFiles, summaryRow, writeConversations, writeEvalResults } from "../Results"
+import { evalFiles, partialTrajectories, summaryRow, writeConversations, writeEvalResults } from "../Results"
 
 export const evalFlags = {
   env: Flags.env,
@@ -64,17 +64,32 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     const tasks = Option.match(flags.limit, { onNone: () => all, onSome: (n) => all.slice(0, n) })
     const resolved = yield* resolvePolicy(flags.policy, { env, seed: flags.seed })
 
+    const dir = Option.getOrElse(flags.out, () => path.join("results", env.name, "eval"))
+    const files = evalFiles(dir, `${fileLabel(resolved.label)}-${fileLabel(split)}-seed${flags.seed}`)
+    const partial = yield* partialTrajectories(files.trajectories)
+
     const progress = makeProgress(io, `eval ${env.name}/${split} ${resolved.label}`, tasks.length)
     let rewardSum = 0
+    let finished = 0
     const started = performance.now()
     const trajectories = yield* rollout(env, resolved.policy, tasks, {
       batchSize: flags.batch,
       source: resolved.source,
       onEpisode: (done, _total, t) => {
+        partial.append(t)
+        finished = done
         rewardSum += t.reward
         progress.update(done, `avg reward ${((rewardSum / done) * 100).toFixed(1)}`)
       }
-    })
+    }).pipe(
+      Effect.onExit((exit) =>
+        Effect.sync(() => {
+          if (exit._tag === "Success") return
+          if (finished === 0) partial.discard()
+          else progress.finish(`eval stopped: ${finished} finished episodes kept in ${partial.file}`)
+        })
+      )
+    )
     const wallSeconds = (performance.now() - started) / 1000
     const summary = summarize(trajectories, {
       env: env.name,
@@ -88,9 +103,8 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
       `eval ${env.name}/${split} ${resolved.label}: ${row.tasks} tasks in ${row.wall_seconds.toFixed(1)} s`
     )
 
-    const dir = Option.getOrElse(flags.out, () => path.join("results", env.name, "eval"))
-    const files = evalFiles(dir, `${fileLabel(resolved.label)}-${fileLabel(split)}-seed${flags.seed}`)
     yield* writeEvalResults(files, trajectories, row)
+    partial.discard()
     const conversations = Option.getOrUndefined(flags.exportConversations)
     const minReward = Option.getOrElse(flags.exportMinReward, () => Number.NEGATIVE_INFINITY)
     const exported = trajectories.filter((t) => t.reward >= minReward)
