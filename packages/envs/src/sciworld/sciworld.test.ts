@@ -150,6 +150,47 @@ describe("worked example 7.3 (3-1 power-component, variation 15)", () => {
   })
 })
 
+describe("worked example 7.2 (1-1 boil, variation 0)", () => {
+  it("replays the heating with identical observations, scores and ticks", () => {
+    const { g, start, steps } = play("1-1", 0, [
+      "teleport to kitchen",
+      "pick up metal pot",
+      "move metal pot to sink",
+      "activate sink",
+      "deactivate sink",
+      "focus on water",
+      "pick up metal pot",
+      "move metal pot to stove",
+      "activate stove",
+      "wait",
+      "use thermometer on water",
+      "wait",
+      "look at stove"
+    ])
+    expect(start).toBe(0)
+    expect(steps.map((s) => s.obs)).toEqual([
+      "You teleport to the kitchen.",
+      "You move the metal pot to the inventory.",
+      "You move the metal pot to the sink.",
+      "The sink is now activated.",
+      "The sink is now deactivated.",
+      "You focus on the water.",
+      "You move the metal pot to the inventory.",
+      "You move the metal pot to the stove.",
+      "The stove is now activated.",
+      "You decide to wait for 10 iterations.",
+      "the thermometer measures a temperature of 58 degrees celsius",
+      "You decide to wait for 10 iterations.",
+      "a stove, which is turned on. On the stove is: a metal pot (containing a substance called steam)."
+    ])
+    expect(steps.slice(0, 12).map((s) => Number(s.score.toFixed(4)))).toEqual([
+      0, 0, 0, 0.0333, 0.0333, 0.7, 0.7, 0.7167, 0.7333, 0.75, 0.75, 1
+    ])
+    expect(steps.slice(0, 12).map((s) => s.ticks)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 32])
+    expect(g.completed).toBe(true)
+  })
+})
+
 describe("time", () => {
   it("counts ticks: free look around and inventory, wait = 11, wait1 = 2, parse failure free", () => {
     const { steps } = play("7-1", 0, ["look around", "inventory", "wait1", "wait", "fly to the moon", "look at orange"])

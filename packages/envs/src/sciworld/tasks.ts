@@ -95,6 +95,22 @@ export const describeTask = (v: Variation, settings: Settings): string => {
   return v.description
 }
 
+/** The focused object's temperature rose (k > 0) or fell (k < 0) by |k| since it was first seen focused. */
+const temperatureChange = (k: number): UnorderedGoal => ({
+  description: k > 0 ? `heat the substance by ${k} degrees` : `cool the substance by ${-k} degrees`,
+  evaluate: (ctx, st) => {
+    const f = ctx.focus ?? (ctx.lastSatisfied as Obj | undefined)
+    if (!f || !f.material) return false
+    if (st.obj !== f) {
+      st.obj = f
+      st.t0 = f.temperature
+      return false
+    }
+    const d = f.temperature - (st.t0 as number)
+    return k > 0 ? d >= k : d <= k
+  }
+})
+
 /** The focused plant of a type is in a life stage (the same plant as before after the first). */
 const lifeStage = (type: string, stage: string, first: boolean): SequentialGoal => ({
   description: `the ${type} plant is in the ${stage} stage`,
@@ -242,6 +258,126 @@ const goalsFor = (v: Variation): Goals => {
           wireBetween("a wire connects the substance and a power source", isS, isGenerator),
           wireBetween("a wire connects the substance and a light bulb", isS, isBulb),
           wireBetween("a wire connects a power source and a light bulb", isGenerator, isBulb)
+        ]
+      }
+    }
+    case "1-1":
+    case "1-2":
+    case "1-3":
+    case "1-4": {
+      const name = str(v, "objectName")
+      const isSub = (ctx: { focus: Obj | undefined }, o: Obj) => o === ctx.focus || o.name === name
+      const subIn = (device: string): UnorderedGoal => ({
+        description: `have the substance in the ${device}`,
+        evaluate: (ctx) => ctx.world.findAll((o) => isSub(ctx, o) && o.isInsideNamed(device)).length > 0
+      })
+      const alone: UnorderedGoal = {
+        description: "have the substance alone in a container",
+        evaluate: (ctx) =>
+          ctx.world.findAll((o) => o.container && o.visible().length === 1 && isSub(ctx, o.visible()[0]!), ctx.world.agentRoom()).length > 0
+      }
+      const deviceOn = (device: string): UnorderedGoal => ({
+        description: `activate the ${device}`,
+        evaluate: (ctx) => ctx.world.findAll((o) => o.name === device && o.on, ctx.world.agentRoom()).length > 0
+      })
+      const heatSet = [
+        deviceOn("stove"),
+        deviceOn("blast furnace"),
+        deviceOn("oven"),
+        deviceOn("hot plate"),
+        { description: "have a lighter in the inventory", evaluate: (ctx) => ctx.world.inventory.children.some((o) => o.name === "lighter") } as UnorderedGoal,
+        {
+          description: "put wood in the fire pit",
+          key: "wood",
+          evaluate: (ctx) => ctx.world.findAll((o) => o.name === "wood" && o.isInsideNamed("fire pit")).length > 0
+        } as UnorderedGoal,
+        {
+          description: "light the wood",
+          requires: ["wood"],
+          evaluate: (ctx) => ctx.world.findAll((o) => o.name === "wood" && o.burnLeft > 0, ctx.world.agentRoom()).length > 0
+        } as UnorderedGoal,
+        subIn("stove"),
+        subIn("blast furnace"),
+        subIn("oven"),
+        subIn("hot plate"),
+        subIn("fire pit")
+      ]
+      const first = [inRoomWithObject(name), alone]
+      const same = (pred: (o: Obj) => boolean, description: string): SequentialGoal => ({
+        description,
+        evaluate: (ctx, focus) => (focus === ctx.lastSatisfied && pred(focus) ? "success" : "notyet")
+      })
+      switch (v.id) {
+        case "1-1":
+          return {
+            sequential: [find(name), same((o) => o.state === "liquid", "it is liquid"), same((o) => o.state === "gas" || o.burnLeft > 0, "it is a gas or burning")],
+            unordered: [...first, ...heatSet, temperatureChange(20)]
+          }
+        case "1-2":
+          return {
+            sequential: [find(name), same((o) => o.state === "solid", "it is solid"), same((o) => o.state === "liquid", "it is liquid")],
+            unordered: [...first, ...heatSet, temperatureChange(20)]
+          }
+        case "1-3":
+          return {
+            sequential: [find(name), same((o) => o.state === "liquid", "it is liquid"), same((o) => o.state === "solid", "it is solid")],
+            unordered: [...first, subIn("fridge"), subIn("freezer"), temperatureChange(-5)]
+          }
+        default: {
+          let recorded: string | undefined
+          return {
+            sequential: [
+              find(name),
+              same((o) => {
+                recorded = o.state
+                return true
+              }, "record its state"),
+              same((o) => o.state !== recorded, "its state changes")
+            ],
+            unordered: [...first, ...heatSet, subIn("fridge"), subIn("freezer"), temperatureChange(10), temperatureChange(-10)]
+          }
+        }
+      }
+    }
+    case "2-1": {
+      const name = str(v, "objectName")
+      const t = Number(v.params.temperaturePoint)
+      const above = str(v, "boxAbove")
+      const below = str(v, "boxBelow")
+      const objRoom = str(v, "location")
+      const boxRoom = str(v, "locationAnswerBox")
+      const used: UnorderedGoal = {
+        description: "use the thermometer",
+        evaluate: (ctx, st) => {
+          const acts = ctx.world.pastActions
+          if (st.from === undefined) st.from = acts.length
+          return acts.slice(st.from as number).some((a) => a.startsWith("use:thermometer:"))
+        }
+      }
+      return {
+        sequential: [
+          find("thermometer", true),
+          find(name),
+          {
+            description: "place the object in the box for its temperature",
+            evaluate: (ctx, focus) => {
+              if (focus !== ctx.lastSatisfied) return "notyet"
+              const box = focus.parent?.name
+              if (box === above) return focus.temperature >= t ? "success" : "fail"
+              if (box === below) return focus.temperature <= t ? "success" : "fail"
+              return "notyet"
+            }
+          }
+        ],
+        unordered: [
+          inRoomWithObject("thermometer"),
+          { description: "have the thermometer in the inventory", evaluate: (ctx) => ctx.world.inventory.children.some((o) => o.name === "thermometer") },
+          moveToNewLocation(),
+          moveToLocation(objRoom, "objroom"),
+          moveToLocation(boxRoom, "boxroom", ["objroom"]),
+          { description: "have the object in the inventory", evaluate: (ctx) => ctx.world.inventory.children.some((o) => o.name === name) },
+          used,
+          { ...used, description: "use the thermometer after visiting the box room", requires: ["boxroom"] }
         ]
       }
     }

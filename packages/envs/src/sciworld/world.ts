@@ -174,6 +174,16 @@ export class Obj {
     return false
   }
 
+  /** Inside a container with this name at any depth. */
+  isInsideNamed(name: string): boolean {
+    let o = this.parent
+    while (o) {
+      if (o.name === name) return true
+      o = o.parent
+    }
+    return false
+  }
+
   stateOf(): StateOfMatter | undefined {
     return this.state
   }
@@ -240,15 +250,11 @@ const describe = (o: Obj, detail: boolean): string => {
     case "oven":
       return `a ${dn}, which is turned ${o.on ? "on" : "off"}. ${doorPart(o, detail)}`
     case "stove":
-      return detail
-        ? `a ${dn}, which is turned ${o.on ? "on" : "off"}. On the ${dn} is: \n${multiline(o.children)}`
-        : `a ${dn}, which is turned ${o.on ? "on" : "off"}. On the ${dn} is: ${inline(o.children)}.`
+      return `a ${dn}, which is turned ${o.on ? "on" : "off"}. On the ${dn} is: ${inline(o.children)}.`
     case "sink":
-      return detail
-        ? `a ${dn}, which is turned ${o.on ? "on" : "off"}. In the ${dn} is: \n${multiline(o.children)}`
-        : `a ${dn}, which is turned ${o.on ? "on" : "off"}. In the ${dn} is: ${inline(o.children)}.`
+      return `a ${dn}, which is turned ${o.on ? "on" : "off"}. In the ${dn} is: ${inline(o.children)}.`
     case "toilet":
-      return detail ? `a ${dn}. In the ${dn} is: \n${multiline(o.children)}` : `a ${dn}. In the ${dn} is: ${inline(o.children)}.`
+      return `a ${dn}. In the ${dn} is: ${inline(o.children)}.`
     case "drain":
       return "A drain, which is open"
     case "drawer":
@@ -392,6 +398,16 @@ const withMaterial = (o: Obj, material: string, state?: StateOfMatter): Obj => {
 
 /** Creates one object from its layout name and attributes. */
 export const makeObject = (name: string, attrs: ReadonlyArray<string>): Obj => {
+  const o = makeBase(name, attrs)
+  const t = attrs.find((a) => a.startsWith("T="))
+  if (t !== undefined) {
+    o.temperature = Number(t.slice(2))
+    if (o.material && o.state !== undefined) o.state = initialState(o)
+  }
+  return o
+}
+
+const makeBase = (name: string, attrs: ReadonlyArray<string>): Obj => {
   const attr = (key: string) => attrs.find((a) => a.startsWith(key + "="))?.slice(key.length + 1)
   const flag = (f: string) => attrs.includes(f)
   // living things: attrs = [species/type, stage]
@@ -463,8 +479,6 @@ export const makeObject = (name: string, attrs: ReadonlyArray<string>): Obj => {
   if (flag("on")) o.on = true
   if (flag("off")) o.on = false
   if (flag("broken")) o.broken = true
-  const t = attr("T")
-  if (t !== undefined) o.temperature = Number(t)
   return o
 }
 
@@ -512,24 +526,24 @@ const makeNamed = (name: string): Obj => {
     case "fridge":
     case "freezer":
     case "ultra low temperature freezer": {
-      const o = fixed(containerOf(simple(name, "cooler", name === "fridge" ? ["refrigerator"] : ["freezer"], "steel"), true))
+      const o = fixed(containerOf(simple(name, "cooler", name === "fridge" ? ["refrigerator"] : ["freezer"]), true))
       o.activable = true
       return o
     }
     case "oven":
     case "blast furnace": {
-      const o = fixed(containerOf(simple(name, "oven", name === "oven" ? [] : ["furnace"], "steel"), true))
+      const o = fixed(containerOf(simple(name, "oven", name === "oven" ? [] : ["furnace"]), true))
       o.activable = true
       return o
     }
     case "stove": {
-      const o = fixed(containerOf(simple(name, "stove", [], "steel"), false))
+      const o = fixed(containerOf(simple(name, "stove", []), false))
       o.activable = true
       return o
     }
     case "sink":
     case "bathtub": {
-      const o = fixed(containerOf(simple(name, "sink", name === "bathtub" ? ["tub", "bath"] : [], "steel"), false))
+      const o = fixed(containerOf(simple(name, "sink", name === "bathtub" ? ["tub", "bath"] : []), false))
       o.activable = true
       return o
     }
@@ -724,6 +738,14 @@ const initialState = (o: Obj): StateOfMatter => {
   return o.temperature < m.meltingPoint ? "solid" : o.temperature > m.boilingPoint ? "gas" : "liquid"
 }
 
+/** Heat exchange between two touching objects (the second sees the first's new temperature). */
+const exchange = (a: Obj, b: Obj): void => {
+  const c = Math.min(a.material!.thermalConductivity, b.material!.thermalConductivity)
+  if (a.temperature === b.temperature) return
+  a.temperature += 0.1 * c * (b.temperature - a.temperature)
+  b.temperature += 0.1 * c * (a.temperature - b.temperature)
+}
+
 /** Cursory display of fruits with colours ("a red apple"). */
 const fruitDisplay: Readonly<Record<string, string>> = { apple: "red apple", apricot: "orange apricot" }
 
@@ -902,6 +924,7 @@ export class World {
     o.lastTick = this.tickId
     this.classTick(o)
     this.combustion(o)
+    this.conduction(o)
     this.stateChange(o)
     for (const c of o.children.slice()) if (c.parent === o) this.tickObject(c)
   }
@@ -936,11 +959,24 @@ export class World {
           }
           void room
         } else {
-          for (const c of o.children.slice()) if (c.state === "liquid" && c.kind !== "paint" ? c.name === "water" : false) this.destroy(c)
+          for (const c of o.children.slice()) if (c.state === "liquid" && !c.container) this.destroy(c)
         }
         break
       case "flower":
         this.flowerTick(o)
+        break
+      case "stove":
+      case "oven":
+        if (o.on) {
+          const setPoint = o.name === "stove" ? 260 : o.name === "oven" ? 540 : 3000
+          for (const c of o.children) if (c.material && c.temperature < setPoint) c.temperature += 0.1 * (setPoint - c.temperature)
+        }
+        break
+      case "cooler":
+        if (o.on) {
+          const setPoint = o.name === "fridge" ? 2 : o.name === "freezer" ? -18 : -86
+          for (const c of o.children) if (c.material && c.temperature > setPoint) c.temperature += 0.1 * (setPoint - c.temperature)
+        }
         break
       default:
     }
@@ -1076,13 +1112,32 @@ export class World {
     }
   }
 
+  /** Pairwise heat exchange: container with each child, then every pair of children. */
+  private conduction(o: Obj): void {
+    const kids = o.children
+    if (kids.length === 0) return
+    if (o.material) for (const c of kids) if (c.material) exchange(o, c)
+    for (let i = 1; i < kids.length; i++) {
+      const a = kids[i]!
+      if (!a.material) continue
+      for (let j = 0; j < i; j++) {
+        const b = kids[j]!
+        if (b.material) exchange(a, b)
+      }
+    }
+  }
+
   private combustion(o: Obj): void {
+    const m = o.material
+    if (o.burnLeft <= 0 && !o.burned && m && m.combustionPoint < 100000 && o.temperature >= m.combustionPoint) this.ignite(o)
     if (o.burnLeft <= 0) return
+    if (m && o.temperature < m.combustionPoint + 200) o.temperature = m.combustionPoint + 200
     const parent = o.parent
     const waterNear = o.children.some((c) => c.name === "water" && c.state === "liquid") ||
       (parent !== undefined && parent.children.some((c) => c !== o && c.name === "water" && c.state === "liquid"))
     if (waterNear) {
       o.burnLeft = 0
+      if (m) o.temperature = m.combustionPoint - 10
       return
     }
     o.burnLeft--
