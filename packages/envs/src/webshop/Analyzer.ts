@@ -98,33 +98,42 @@ export const words = (text: string): Array<string> => {
   return out
 }
 
+const pushWord = (w: string, out: Array<string>): void => {
+  if (w.length > MAX_TOKEN_LENGTH) return
+  const word = stripPossessive(w).toLowerCase()
+  if (word === "" || STOP_WORDS.has(word)) return
+  out.push(stem(word))
+}
+
+const analyzeAscii = (text: string, out: Array<string>): void => {
+  for (const m of text.matchAll(ASCII_WORD)) if (m[0] !== "_") pushWord(m[0], out)
+}
+
+/** Analysis through the Unicode segmenter (any text). */
+export const analyzeUnicode = (text: string, out: Array<string> = []): Array<string> => {
+  for (const seg of segmenter.segment(text)) {
+    const word = seg.segment
+    if (!seg.isWordLike) {
+      if (isEmoji(word)) out.push(word)
+    } else if (HAN.test(word)) pushHan(word, out)
+    else pushWord(word, out)
+  }
+  return out
+}
+
+const ASCII_SPACE = /[ \t\n\r]+/
+
 /** The analyzed terms of a text, in order (duplicates kept). */
 export const analyze = (text: string): Array<string> => {
   const out: Array<string> = []
   if (!NON_ASCII.test(text)) {
-    for (const m of text.matchAll(ASCII_WORD)) {
-      const w = m[0]
-      if (w.length > MAX_TOKEN_LENGTH || w === "_") continue
-      const word = stripPossessive(w).toLowerCase()
-      if (word === "" || STOP_WORDS.has(word)) continue
-      out.push(stem(word))
-    }
+    analyzeAscii(text, out)
     return out
   }
-  for (const seg of segmenter.segment(text)) {
-    let word = seg.segment
-    if (!seg.isWordLike) {
-      if (isEmoji(word)) out.push(word)
-      continue
-    }
-    if (HAN.test(word)) {
-      pushHan(word, out)
-      continue
-    }
-    if (word.length > MAX_TOKEN_LENGTH) continue
-    word = stripPossessive(word).toLowerCase()
-    if (word === "" || STOP_WORDS.has(word)) continue
-    out.push(stem(word))
+  // No word spans ASCII white space, so the ASCII stretches between spaces can take the fast path.
+  for (const chunk of text.split(ASCII_SPACE)) {
+    if (NON_ASCII.test(chunk)) analyzeUnicode(chunk, out)
+    else analyzeAscii(chunk, out)
   }
   return out
 }
