@@ -8,6 +8,7 @@ import { FORMAT_ERROR_OBSERVATION, parseReply, Paths, randomPolicy, rollout } fr
 import { modules } from "../index"
 import { buildCatalog, type Goal, INSTRUCTIONS_FILE, loadCatalog, PRODUCTS_FILE } from "./Catalog"
 import { explain, loadSync } from "./index"
+import { analyze, analyzeUnicode } from "./Analyzer"
 import { processText, pyPairString, tokenSetRatio } from "./Fuzzy"
 import { computeReward } from "./Reward"
 import episodes from "./testdata/episodes.json"
@@ -115,6 +116,13 @@ describe("search", () => {
   it("ranks \"men's shorts elastic waist\" as the reference engine", () => {
     expect(asins("men's shorts elastic waist").slice(0, 5)).toEqual(["B09Q5ZHRVM", "B09PYSKD7H", "B092T8CY89", "B09QCVCYVY", "B09Q67H373"])
     expect(shop.search("men's shorts elastic waist").length).toBe(50)
+  })
+
+  it("tokenizes with the fast path exactly as with the Unicode segmenter", () => {
+    const mixed = catalog.products.filter((p) => /[^\x00-\x7f]/.test(p.contents)).slice(0, 60)
+    const ascii = catalog.products.filter((p) => !/[^\x00-\x7f]/.test(p.contents)).slice(0, 60)
+    expect(mixed.length).toBe(60)
+    for (const p of [...mixed, ...ascii]) expect(analyze(p.contents)).toEqual(analyzeUnicode(p.contents))
   })
 
   it("finds nothing for stop words only and breaks ties by asin", () => {
