@@ -46,6 +46,15 @@ describe("eto: bad command lines", () => {
       expectOneLine(yield* cli(["play", "--env", "nethack"]), 1, "unknown environment 'nethack'")
     }))
 
+  it.effect("missing data directory names the file it needed", () =>
+    Effect.gen(function*() {
+      expectOneLine(
+        yield* cli(["eval", "--env", "webshop", "--policy", "expert", "--data-dir", "/nonexistent/eto-data"]),
+        1,
+        "eto: /nonexistent/eto-data/webshop/"
+      )
+    }))
+
   it.effect("bad --set syntax", () =>
     Effect.gen(function*() {
       expectOneLine(
