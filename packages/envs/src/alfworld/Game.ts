@@ -134,9 +134,11 @@ export const compileGame = (cd: CompiledDomain, problemText: string): GameData =
   let consts: Array<string> = []
   let n = 0
   let inFact = new Uint8Array(0)
-  const init: Array<number> = []
+  let init = new Float64Array(4096)
+  let size = 0
   const { goal } = readProblem(
     problemText,
+    cd.predicates,
     (objects) => {
       for (const c of cd.domain.constants) typeOf.set(c.name, c.type)
       for (const o of objects) typeOf.set(o.name, o.type)
@@ -145,19 +147,23 @@ export const compileGame = (cd: CompiledDomain, problemText: string): GameData =
       inFact = new Uint8Array(n)
       return consts
     },
-    (pred, args) => {
-      const p = cd.predId.get(pred)
-      if (p === undefined) throw new PddlError(`undeclared predicate '${pred}' in :init`)
-      if (cd.arity[p] !== args.length) throw new PddlError(`predicate '${pred}' takes ${cd.arity[p]} argument(s) in :init`)
+    (p, args) => {
+      if (cd.arity[p] !== args.length) throw new PddlError(`predicate '${cd.predicates[p]}' takes ${cd.arity[p]} argument(s) in :init`)
       for (let k = 0; k < args.length; k++) inFact[args[k]!] = 1
-      init.push(p, encode(args, n))
+      if (size + 2 > init.length) {
+        const grown = new Float64Array(init.length * 2)
+        grown.set(init)
+        init = grown
+      }
+      init[size++] = p
+      init[size++] = encode(args, n)
     }
   )
   return {
     consts,
     constType: consts.map((c) => typeOf.get(c)!),
     names: displayNames(consts, (i) => inFact[i] === 1),
-    init: Float64Array.from(init),
+    init: init.slice(0, size),
     goal: compileFormula(goal, [], cd.domain.predicates)
   }
 }

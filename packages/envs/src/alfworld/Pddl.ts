@@ -277,8 +277,9 @@ export const parseDomain = (text: string): Domain => {
  */
 export const readProblem = (
   text: string,
+  predicates: ReadonlyArray<string>,
   onObjects: (objects: ReadonlyArray<TypedName>) => ReadonlyArray<string>,
-  onAtom: (pred: string, args: ReadonlyArray<number>) => void
+  onAtom: (pred: number, args: ReadonlyArray<number>) => void
 ): { name: string; goal: Formula } => {
   const src = text.toLowerCase()
   const n = src.length
@@ -333,10 +334,20 @@ export const readProblem = (
     for (let k = 0; k < name.length; k++) h = Math.imul(h ^ name.charCodeAt(k), 0x01000193)
     return h >>> 0
   }
+  const table = (list: ReadonlyArray<string>) => {
+    const out = new Map<number, number | Array<number>>()
+    list.forEach((name, id) => {
+      const h = hashOf(name)
+      const prev = out.get(h)
+      out.set(h, prev === undefined ? id : typeof prev === "number" ? [prev, id] : [...prev, id])
+    })
+    return out
+  }
+  const predHash = table(predicates)
   let names: ReadonlyArray<string> = []
-  const byHash = new Map<number, number | Array<number>>()
-  /** The id of the word just scanned, or -1. */
-  const lookup = (): number => {
+  let byHash = new Map<number, number | Array<number>>()
+  /** The index in `names` of the word just scanned, or -1. */
+  const lookup = (byHash: Map<number, number | Array<number>>, names: ReadonlyArray<string>): number => {
     const hit = byHash.get(tokenHash)
     if (hit === undefined) return -1
     const len = i - tokenStart
@@ -378,20 +389,22 @@ export const readProblem = (
         words.push(w)
       }
       names = onObjects(typedList(words))
-      names.forEach((name, id) => {
-        const h = hashOf(name)
-        const prev = byHash.get(h)
-        byHash.set(h, prev === undefined ? id : typeof prev === "number" ? [prev, id] : [...prev, id])
-      })
+      byHash = table(names)
       objectsSeen = true
     } else if (key === ":init") {
       if (!objectsSeen) throw new PddlError(":init before :objects")
       const args: Array<number> = []
       for (let t2 = next(); t2 !== ")"; t2 = next()) {
         if (t2 !== "(") throw new PddlError(`expected an atom in :init, found '${t2 === "" ? "end of text" : t2}'`)
-        const pred = next()
-        if (pred === "(" || pred === ")" || pred === "") throw new PddlError("expected a predicate in :init")
-        if (pred === "=" || pred === "not") throw new PddlError(`'${pred}' is not supported in :init`)
+        const c0 = peek()
+        if (c0 === 40 || c0 === 41 || c0 === -1) throw new PddlError("expected a predicate in :init")
+        scanWord()
+        const pred = lookup(predHash, predicates)
+        if (pred < 0) {
+          const word = src.slice(tokenStart, i)
+          if (word === "=" || word === "not") throw new PddlError(`'${word}' is not supported in :init`)
+          throw new PddlError(`undeclared predicate '${word}' in :init`)
+        }
         args.length = 0
         for (;;) {
           const c = peek()
@@ -399,9 +412,9 @@ export const readProblem = (
             i++
             break
           }
-          if (c === 40 || c === -1) throw new PddlError(`bad arguments of '${pred}' in :init`)
+          if (c === 40 || c === -1) throw new PddlError(`bad arguments of '${predicates[pred]}' in :init`)
           scanWord()
-          const id = lookup()
+          const id = lookup(byHash, names)
           if (id < 0) throw new PddlError(`undeclared object '${src.slice(tokenStart, i)}' in :init`)
           args.push(id)
         }
