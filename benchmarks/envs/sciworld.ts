@@ -4,7 +4,7 @@
  * expert episodes per second over the seen list. Bar: step <= 1 ms median.
  */
 // tinybench is a dependency of @eto/envs; the repository root does not list it.
-import { Bench } from "../../packages/envs/node_modules/tinybench/dist/index.js"
+import { Bench } from "tinybench"
 import { expertReply } from "../../packages/envs/src/sciworld/expert"
 import { loadSync } from "../../packages/envs/src/sciworld/index"
 import { DEFAULT_SETTINGS } from "../../packages/envs/src/sciworld/settings"

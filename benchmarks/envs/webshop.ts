@@ -4,7 +4,7 @@
  * Bars: search <= 1 ms median, expert episode <= 5 ms median.
  */
 // tinybench is a dependency of @eto/envs; the repository root does not list it.
-import { Bench } from "../../packages/envs/node_modules/tinybench/dist/index.js"
+import { Bench } from "tinybench"
 import { type Goal, loadSync } from "../../packages/envs/src/webshop/index"
 
 export const run = async (): Promise<Record<string, number | string>> => {
