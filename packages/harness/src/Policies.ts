@@ -39,7 +39,9 @@ export const resolvePolicy = (spec: string, ctx: PolicyContext): Effect.Effect<R
           label: "random"
         })
     }
-    // Prefixed forms ("<kind>:<argument>") go here.
+    // Prefixed forms "<kind>:<argument>" are added here (and listed in POLICY_FORMS), e.g.
+    //   if (value.startsWith("checkpoint:")) return checkpointPolicy(value.slice("checkpoint:".length), ctx)
+    // returning { policy, source: { kind: "checkpoint", path }, label }.
     return Effect.fail(new InvalidInput({ reason: `unknown policy '${spec}' (known: ${POLICY_FORMS.join(", ")})` }))
   })
 
