@@ -376,6 +376,46 @@ const planConductivity = (v: Variation, game: Game, mem: Memory, turns: Readonly
   ])
 }
 
+// measurement
+
+const planThermometer = (v: Variation, game: Game, mem: Memory, turns: ReadonlyArray<{ action: string }>): Plan => {
+  const w = game.world
+  const name = String(v.params.objectName)
+  const obj = byOrdinal(w, mem.target!)!
+  const therm = byOrdinal(w, mem.container!)!
+  const measured = turns.some((t) => t.action === `use thermometer on ${name}`)
+  if (game.goals.curIdx === 0) return ensureHere(w, therm) ?? focus("thermometer", therm, "The task starts with the thermometer.")
+  if (!measured) {
+    if (!therm.isInside(w.inventory)) return ensureHere(w, therm) ?? pickUp(therm, "I need it to measure the temperature.")
+    if (game.goals.curIdx === 1) return ensureHere(w, obj) ?? focus(name, obj, `The ${name} is the object to measure.`)
+    return ensureHere(w, obj) ?? act(`use thermometer on ${name}`, { action: "use", objects: [therm, obj] }, [
+      `Now I measure the temperature of the ${name}.`,
+      `Let me read the ${name}'s temperature with the thermometer.`,
+      `I will use the thermometer on the ${name}.`
+    ])
+  }
+  if (therm.isInside(w.inventory)) {
+    return act("put down thermometer", { action: "put down", objects: [therm] }, [
+      `I leave the thermometer here so it does not change the temperature of the ${name} while I carry it.`,
+      `Carrying both would let their temperatures even out, so I put the thermometer down first.`,
+      `The thermometer stays here; only the ${name} has to go to the boxes.`
+    ])
+  }
+  if (!obj.isInside(w.inventory)) return ensureHere(w, obj) ?? pickUp(obj, "It has to go into one of the boxes.")
+  const boxRoom = String(v.params.locationAnswerBox)
+  if (w.agentRoom().name !== boxRoom) return teleport(boxRoom)
+  const t = Number(v.params.temperaturePoint)
+  const high = obj.temperature >= t
+  const box = String(v.params[high ? "boxAbove" : "boxBelow"])
+  const b = w.findAll((o) => o.name === box && o.room() === w.agentRoom())[0]!
+  const reading = Math.round(obj.temperature)
+  return act(`move ${name} to ${box}`, { action: "move", objects: [obj, b] }, [
+    `The ${name} measured ${reading} degrees, which is ${high ? "above" : "below"} ${t}, so it goes in the ${box}.`,
+    `${reading} degrees is ${high ? "above" : "below"} the ${t} degree threshold. The ${box} is the right one.`,
+    `Since the ${name} is ${high ? "above" : "below"} ${t} degrees celsius, I put it in the ${box}.`
+  ])
+}
+
 const chooseContainer = (v: Variation, fresh: Game): number => {
   const w = fresh.world
   if (v.id === "6-1") return ordinal(w, w.findAll((o) => o.name === "metal pot")[0]!)
@@ -392,6 +432,8 @@ export const planNext = (v: Variation, game: Game, mem: Memory, turns: ReadonlyA
       return planLifespan(v, game, turns)
     case "6":
       return v.id === "6-1" ? planMix(v, game, mem) : planPaint(v, game, mem)
+    case "2":
+      return planThermometer(v, game, mem, turns)
     case "3":
       return v.id === "3-1" || v.id === "3-2" ? planPower(v, game, mem) : planConductivity(v, game, mem, turns)
     default:
@@ -416,6 +458,12 @@ export const expertReply = (source: ExpertTaskSource, seed: number, request: Pol
   const mem: Memory = {}
   if (v.id.startsWith("4-")) mem.target = chooseTarget(v, fresh, memRng)
   if (v.id.startsWith("6-")) mem.container = chooseContainer(v, fresh)
+  if (v.id === "2-1") {
+    const name = String(v.params.objectName)
+    const fw = fresh.world
+    mem.target = ordinal(fw, fw.findAll((o) => o.name === name && o.room()?.name === String(v.params.location))[0]!)
+    mem.container = ordinal(fw, fw.findAll((o) => o.name === "thermometer")[0]!)
+  }
   if (v.id.startsWith("3-")) mem.wires = wiresOf(fresh.world).map((o) => ordinal(fresh.world, o))
   if (v.id === "3-3" || v.id === "3-4") {
     const name = String(v.params[v.id === "3-3" ? "substance" : "unknownSubstance"])

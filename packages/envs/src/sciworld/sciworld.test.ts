@@ -313,9 +313,9 @@ describe("environment", () => {
       const seen = yield* env.tasks("seen")
       const unseen = yield* env.tasks("unseen")
       const dev = yield* env.tasks("dev")
-      expect(seen.length).toBe(122)
-      expect(unseen.length).toBe(126)
-      expect(dev.length).toBe(70)
+      expect(seen.length).toBe(132)
+      expect(unseen.length).toBe(136)
+      expect(dev.length).toBe(75)
       expect(seen.every((t) => t.metadata.enabled === true)).toBe(true)
       const types = (env as ReturnType<typeof makeEnvironment>).taskTypes
       expect(types.filter((t) => !t.enabled).every((t) => t.reason.length > 0)).toBe(true)

@@ -54,7 +54,7 @@ export const TASK_TYPES: ReadonlyArray<TaskType> = [
   tt("1-2", 3, "melt", 80, HEAT),
   tt("1-3", 2, "freeze", 80, HEAT),
   tt("1-4", 1, "change-the-state-of-matter-of", 80, HEAT),
-  tt("2-1", 6, "use-thermometer", 30, HEAT),
+  tt("2-1", 6, "use-thermometer", 30),
   tt("2-2", 4, "measure-melting-point-known-substance", 120, MEASURE),
   tt("3-1", 7, "power-component", 20),
   tt("3-2", 8, "power-component-renewable-vs-nonrenewable-energy", 30),
