@@ -139,7 +139,7 @@ const P = {
     "There is no {x} here. Next I'll try {r}.",
     "No {x} in this spot. Let me check {r}.",
     "I don't see a {x} here, so I'll move on to {r}.",
-    "Nothing useful here. {r} is the next place to look for a {x}."
+    "Nothing useful here. The next place to look for a {x} is {r}."
   ],
   known: [
     "I need a {x}. I saw one at the {r} earlier, so I'll go there.",
@@ -148,7 +148,7 @@ const P = {
   ],
   openLook: [
     "The {r} is closed. I'll open it and look inside.",
-    "{r} is shut, so I need to open it first.",
+    "The {r} is shut, so I need to open it first.",
     "I have to open the {r} to see what is in it."
   ],
   openPut: [
@@ -159,7 +159,7 @@ const P = {
   take: [
     "I found a {x}: {o}. I'll take it.",
     "There is {o} here. Let me pick it up.",
-    "{o} is right here. I'll grab it.",
+    "The {o} is right here. I'll grab it.",
     "Now I see {o}. Taking it."
   ],
   toAppliance: [
@@ -195,16 +195,16 @@ const P = {
   use: [
     "There is {l} here. I'll turn it on and look at the {o} under it.",
     "I found {l}. Let me switch it on.",
-    "{l} is here. Turning it on while holding the {o}."
+    "The {l} is here. Turning it on while holding the {o}."
   ],
   dropOff: [
     "I'm holding {o}, which I don't need. I'll put it in/on the {r}.",
-    "{o} is not what I need. Let me put it down in/on the {r}.",
+    "The {o} is not what I need. Let me put it down in/on the {r}.",
     "I should free my hands first, so I'll put {o} in/on the {r}."
   ],
   dropGo: [
     "I need to free my hands. I'll take {o} to {r} and leave it there.",
-    "{o} is in my way. Let me go to {r} to put it down."
+    "The {o} is in my way. Let me go to {r} to put it down."
   ],
   secondObject: [
     "One {x} is in place. Now I need a second {x}.",
@@ -218,13 +218,30 @@ const P = {
 
 class Builder {
   readonly steps: Array<Step> = []
-  readonly v: View
+  v: View
   constructor(
-    readonly sim: Game,
+    public sim: Game,
     readonly rng: Rng,
     readonly known: Set<number>
   ) {
     this.v = new View(sim)
+  }
+
+  /** An independent copy, to try an alternative from here. */
+  fork(): Builder {
+    const b = new Builder(this.sim.clone(), this.rng, new Set(this.known))
+    b.steps.push(...this.steps)
+    return b
+  }
+
+  /** Takes over the state of a copy made by `fork`. */
+  adopt(other: Builder): void {
+    this.sim = other.sim
+    this.v = other.v
+    this.steps.length = 0
+    this.steps.push(...other.steps)
+    this.known.clear()
+    for (const r of other.known) this.known.add(r)
   }
 
   /** Executes a command on the simulation; false when it is not admissible. */
@@ -425,21 +442,30 @@ const attempts = (game: Game, goal: GoalSpec, decoys: number): Array<Attempt> =>
     for (const first of pool) {
       out.push((b) => {
         const placed: Array<number> = []
-        let o = first
+        const deliver = (d: Builder, o: number, decoysHere: number) =>
+          fetch(d, o, x, ot, decoysHere) &&
+          (goal.state === undefined || transform(d, o, goal.state, 0)) &&
+          place(d, o, t, tname)
         for (let k = 0; k < need; k++) {
-          if (k > 0) {
-            const bv = b.v
-            const rest = pool.filter((c) => !placed.includes(c) && !bv.contents(t).includes(c))
-            // nearest remaining object: one at the current location first
-            const near = rest.find((c) => bv.containers(c).some((r) => bv.locOf(r) === bv.here()))
-            const next = near ?? rest[0]
-            if (next === undefined) return false
-            o = next
+          if (k === 0) {
+            if (!deliver(b, first, decoys)) return false
+            placed.push(first)
+          } else {
+            // the next object: whichever remaining one gives the shortest continuation
+            let best: Builder | undefined
+            let bestObj = -1
+            for (const o of pool) {
+              if (placed.includes(o) || b.v.contents(t).includes(o)) continue
+              const d = b.fork()
+              if (deliver(d, o, Math.min(decoys, 1)) && (best === undefined || d.steps.length < best.steps.length)) {
+                best = d
+                bestObj = o
+              }
+            }
+            if (best === undefined) return false
+            b.adopt(best)
+            placed.push(bestObj)
           }
-          if (!fetch(b, o, x, ot, k === 0 ? decoys : Math.min(decoys, 1))) return false
-          if (goal.state !== undefined && !transform(b, o, goal.state, 0)) return false
-          if (!place(b, o, t, tname)) return false
-          placed.push(o)
           if (k + 1 < need && b.steps.length > 0) {
             const last = b.steps[b.steps.length - 1]!
             b.steps[b.steps.length - 1] = { cmd: last.cmd, thought: `${last.thought} ${say(b.rng, P.secondObject, { x })}` }
