@@ -4,10 +4,10 @@
  * "Nothing happens." and goal checking.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import { loadData } from "./Data"
 import { Game, NOTHING_HAPPENS, runtimeOf } from "./Game"
-import { initialView, makeEnvironment, stepView } from "./index"
+import { initialView, INSTRUCTION_PROMPT, makeEnvironment, module, SPLITS, stepView } from "./index"
 
 const HEAT = "valid_unseen/pick_heat_then_place_in_recep-Apple-None-Fridge-10/trial_T20190906_182259_116320"
 const LAMP = "valid_unseen/look_at_obj_in_light-AlarmClock-None-DeskLamp-308/trial_T20190908_222917_366542"
@@ -250,4 +250,55 @@ describe("alfworld engine: worked examples", () => {
     expect(stepView("You arrive at loc 23. On the desk 2, you see nothing.")).toBe("On the desk 2, you see nothing.")
     expect(stepView("You put the cd 1 in/on the safe 1.")).toBe("You put the cd 1 in/on the safe 1.")
   })
+})
+
+describe("alfworld module", () => {
+  it.effect("splits, aliases and task records", () =>
+    Effect.gen(function*() {
+      expect(SPLITS).toEqual(["train", "dev", "seen", "unseen"])
+      expect(env.defaultSplit).toBe("seen")
+      const seen = yield* env.tasks("seen")
+      expect(seen.map((t) => t.id).sort()).toEqual([CLEAN, COOL].sort())
+      expect(yield* env.tasks("valid_seen")).toEqual(seen)
+      expect((yield* env.tasks("valid_unseen")).map((t) => t.id)).toEqual((yield* env.tasks("unseen")).map((t) => t.id))
+      const task = yield* env.task(HEAT)
+      expect(task).toEqual({
+        id: HEAT,
+        env: "alfworld",
+        split: "unseen",
+        instruction: "heat some apple and put it in fridge.",
+        metadata: {
+          taskType: "pick_heat_then_place_in_recep",
+          objectClass: "Apple",
+          movableReceptacle: "None",
+          targetClass: "Fridge",
+          scene: 10,
+          trial: "trial_T20190906_182259_116320",
+          originalSplit: "valid_unseen",
+          cleanWithoutSink: false
+        }
+      })
+      const bad = yield* Effect.exit(env.tasks("test"))
+      expect(Exit.isFailure(bad) && String(bad.cause)).toContain("unknown split 'test'")
+      const unknown = yield* Effect.exit(env.reset("valid_seen/nope"))
+      expect(Exit.isFailure(unknown) && String(unknown.cause)).toContain("no task with id 'valid_seen/nope'")
+    }))
+
+  it("the instruction prompt names the real command forms", () => {
+    for (const form of ["go to", "take <object> from", "put <object> in/on", "open", "close", "use <object>", "heat", "cool", "clean", "Nothing happens.", "Thought:", "Action:"]) {
+      expect(INSTRUCTION_PROMPT).toContain(form)
+    }
+  })
+
+  it.effect("settings are decoded before any data is read", () =>
+    Effect.gen(function*() {
+      const unknown = yield* Effect.exit(module.load({ dataDir: "/nonexistent", settings: { steps: "10" } }))
+      expect(Exit.isFailure(unknown) && String(unknown.cause)).toContain("alfworld: unknown setting 'steps'")
+      const bad = yield* Effect.exit(module.load({ dataDir: "/nonexistent", settings: { max_steps: "ten" } }))
+      expect(Exit.isFailure(bad) && String(bad.cause)).toContain("alfworld: bad setting")
+      const missing = yield* Effect.exit(module.load({ dataDir: "/nonexistent", settings: { max_steps: "12" } }))
+      expect(Exit.isFailure(missing) && String(missing.cause)).toContain("file not found")
+      const short = makeEnvironment(data, 12)
+      expect((yield* short.reset(COOL)).maxSteps).toBe(12)
+    }))
 })
