@@ -540,7 +540,7 @@ class Tracker {
       // a fresh start may look around a little; a recovery goes straight to the goal
       const budget = this.maxSteps - this.history.length
       const roll = rng.next()
-      const wanted = this.history.length === 0 ? (roll < 0.15 ? 0 : roll < 0.45 ? 1 : roll < 0.8 ? 2 : 3) : 0
+      const wanted = this.history.length === 0 ? (roll < 0.1 ? 0 : roll < 0.3 ? 1 : roll < 0.6 ? 2 : roll < 0.85 ? 3 : 4) : 0
       const direct = makePlan(this.game, this.goal, rng.fork("direct"), this.known, { decoys: 0 })
       if (direct !== undefined) {
         let decoys = wanted
