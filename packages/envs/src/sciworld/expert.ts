@@ -376,6 +376,107 @@ const planConductivity = (v: Variation, game: Game, mem: Memory, turns: Readonly
   ])
 }
 
+// changes of state
+
+const COMBUSTIBLE = new Set(["chocolate", "marshmallow", "soap", "rubber"])
+
+/** The state the current sequential subgoal asks for ("other" = any change). */
+const neededState = (v: Variation, idx: number, sub: Obj): string => {
+  if (v.id === "1-1") return idx === 1 ? "liquid" : "gas"
+  if (v.id === "1-2") return idx === 1 ? "solid" : "liquid"
+  if (v.id === "1-3") return idx === 1 ? "liquid" : "solid"
+  return sub.state === "solid" ? "liquid" : "solid"
+}
+
+const heaterFor = (w: World, threshold: number): Obj => {
+  const stove = w.room("kitchen").children.find((o) => o.name === "stove")!
+  if (threshold < 200 && !stove.broken) return stove
+  if (threshold < 480) return w.room("kitchen").children.find((o) => o.name === "oven")!
+  return w.room("foundry").children.find((o) => o.name === "blast furnace")!
+}
+
+const coolerFor = (w: World, threshold: number): Obj =>
+  threshold > -15
+    ? w.room("kitchen").children.find((o) => o.name === "freezer")!
+    : w.room("workshop").children.find((o) => o.name === "ultra low temperature freezer")!
+
+const placeIn = (w: World, carrier: Obj, device: Obj, why: string): Plan => {
+  if (!carrier.isInside(w.inventory)) return ensureHere(w, carrier) ?? pickUp(carrier, "I need to move it.")
+  return ensureHere(w, device) ?? act(`move ${carrier.name} to ${device.name}`, { action: "move", objects: [carrier, device] }, [
+    `${why} I put the ${carrier.name} in the ${device.name}.`,
+    `The ${device.name} is the right place for this. Moving the ${carrier.name} there.`,
+    `Next the ${carrier.name} goes into the ${device.name}. ${why}`
+  ])
+}
+
+const waitFor = (state: string, precise: boolean): Plan =>
+  act(precise ? "wait1" : "wait", undefined, [
+    `Now I wait for the substance to become ${state === "other" ? "a different state" : state}.`,
+    `It takes a while to change state, so I will wait.`,
+    `Waiting for the temperature to do its work.`
+  ])
+
+const planStateChange = (v: Variation, game: Game, mem: Memory): Plan => {
+  const w = game.world
+  const name = String(v.params.objectName)
+  const kitchenPot = byOrdinal(w, mem.container!)!
+  const idx = game.goals.curIdx
+  const focused = game.goals.focus ?? game.goals.lastSatisfied
+  const water = mem.target === undefined
+  // the substance and what carries it
+  let sub: Obj | undefined = idx > 0 ? focused : mem.target !== undefined ? byOrdinal(w, mem.target) : undefined
+  if (water && idx === 0) {
+    sub = kitchenPot.children.find((o) => o.name === "water")
+    if (!sub) {
+      const sinkRoom = w.room("kitchen").children.find((o) => o.name === "sink")!.broken ? "bathroom" : "kitchen"
+      const sink = w.room(sinkRoom).children.find((o) => o.name === "sink")!
+      if (kitchenPot.parent !== sink) return placeIn(w, kitchenPot, sink, "I need water, and the sink can fill it.")
+      return act("activate sink", { action: "activate", objects: [sink] }, ["Turning on the sink fills the pot with water.", "I switch the sink on.", "Let me activate the sink."])
+    }
+    const sink = kitchenPot.parent
+    if (sink && sink.name === "sink" && sink.on) {
+      return act("deactivate sink", { action: "deactivate", objects: [sink] }, ["The pot has water now; turning the sink off.", "That is enough water, so I deactivate the sink.", "I switch the sink off again."])
+    }
+  }
+  if (!sub) throw new Error(`expert: lost the substance in ${v.id}/${v.variation}`)
+  if (idx === 0) return ensureHere(w, sub) ?? focus(name, sub, `The task is about the ${name}.`)
+  const parent = sub.parent!
+  const goodCarrier = parent.kind === "vessel" && parent.material !== undefined && !["wood", "paper", "plastic", "ceramic"].includes(parent.material.name)
+  if (!goodCarrier) {
+    if (!kitchenPot.isInside(w.inventory) && sub.parent !== kitchenPot) return ensureHere(w, kitchenPot) ?? pickUp(kitchenPot, `It will hold the ${name}.`)
+    return ensureHere(w, sub) ?? (sub.state === "liquid"
+      ? act(`pour ${sub.name} into ${kitchenPot.name}`, { action: "pour", objects: [sub, kitchenPot] }, [`I pour the ${sub.name} into the metal pot, which can go on any heater.`, `The ${sub.name} goes into the metal pot.`, `Pouring the ${sub.name} into the pot.`])
+      : act(`move ${sub.name} to ${kitchenPot.name}`, { action: "move", objects: [sub, kitchenPot] }, [`I put the ${sub.name} in the metal pot, which can go on any heater.`, `The ${sub.name} goes into the metal pot.`, `Moving the ${sub.name} into the pot.`]))
+  }
+  const carrier = parent
+  const need = neededState(v, idx, sub)
+  const m = sub.material!
+  const heating = need === "gas" || (need === "liquid" && sub.state === "solid")
+  if (heating && COMBUSTIBLE.has(name) && v.id !== "1-3") {
+    const lighter = w.findAll((o) => o.name === "lighter")[0]!
+    if (!lighter.isInside(w.inventory)) return ensureHere(w, lighter) ?? pickUp(lighter, `The ${name} burns, and burning changes its state.`)
+    if (inRoom(w, sub) !== w.agentRoom()) return teleport(inRoom(w, sub).name)
+    return act(`use lighter on ${sub.name}`, { action: "use", objects: [lighter, sub] }, [
+      `The ${name} is combustible, so setting it on fire will change its state.`,
+      `I light the ${name} with the lighter.`,
+      `Fire will do it: using the lighter on the ${name}.`
+    ])
+  }
+  const threshold = need === "gas" || v.id === "1-1" ? m.boilingPoint : m.meltingPoint
+  const device = heating ? heaterFor(w, threshold) : coolerFor(w, m.meltingPoint)
+  if (!carrier.isInside(device)) {
+    if (carrier.parent && carrier.parent !== w.inventory && carrier.parent.kind !== "room" && carrier.parent.kind !== "furniture" && carrier.parent !== device) {
+      return ensureHere(w, carrier) ?? pickUp(carrier, "It has to come out of here first.")
+    }
+    return placeIn(w, carrier, device, heating ? `The ${device.name} can heat it past ${threshold} degrees.` : `The ${device.name} is cold enough to freeze it.`)
+  }
+  if (heating && !device.on) {
+    return act(`activate ${device.name}`, { action: "activate", objects: [device] }, [`Turning on the ${device.name}.`, `I activate the ${device.name} to start heating.`, `The ${device.name} has to be on.`])
+  }
+  const precise = v.id === "1-3" && heating
+  return waitFor(need, precise)
+}
+
 // measurement
 
 const planThermometer = (v: Variation, game: Game, mem: Memory, turns: ReadonlyArray<{ action: string }>): Plan => {
@@ -432,6 +533,8 @@ export const planNext = (v: Variation, game: Game, mem: Memory, turns: ReadonlyA
       return planLifespan(v, game, turns)
     case "6":
       return v.id === "6-1" ? planMix(v, game, mem) : planPaint(v, game, mem)
+    case "1":
+      return planStateChange(v, game, mem)
     case "2":
       return planThermometer(v, game, mem, turns)
     case "3":
@@ -458,6 +561,17 @@ export const expertReply = (source: ExpertTaskSource, seed: number, request: Pol
   const mem: Memory = {}
   if (v.id.startsWith("4-")) mem.target = chooseTarget(v, fresh, memRng)
   if (v.id.startsWith("6-")) mem.container = chooseContainer(v, fresh)
+  if (v.id.startsWith("1-")) {
+    const fw = fresh.world
+    mem.container = ordinal(fw, fw.room("kitchen").findDeep("metal pot")!)
+    const name = String(v.params.objectName)
+    if (name !== "water") {
+      // task ice is created as water and renamed on the first tick
+      const cands = fw.findAll((o) => o.name === name || (name === "ice" && o.name === "water" && o.temperature < 0))
+      const fresh1 = cands.find((o) => o.parent?.kind !== "room" || true)!
+      mem.target = ordinal(fw, cands[cands.length - 1] ?? fresh1)
+    }
+  }
   if (v.id === "2-1") {
     const name = String(v.params.objectName)
     const fw = fresh.world

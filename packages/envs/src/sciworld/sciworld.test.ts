@@ -313,13 +313,13 @@ describe("environment", () => {
       const seen = yield* env.tasks("seen")
       const unseen = yield* env.tasks("unseen")
       const dev = yield* env.tasks("dev")
-      expect(seen.length).toBe(132)
-      expect(unseen.length).toBe(136)
-      expect(dev.length).toBe(75)
+      expect(seen.length).toBe(159)
+      expect(unseen.length).toBe(172)
+      expect(dev.length).toBe(95)
       expect(seen.every((t) => t.metadata.enabled === true)).toBe(true)
       const types = (env as ReturnType<typeof makeEnvironment>).taskTypes
       expect(types.filter((t) => !t.enabled).every((t) => t.reason.length > 0)).toBe(true)
-      const missing = yield* Effect.exit(env.task("1-1/0"))
+      const missing = yield* Effect.exit(env.task("8-1/0"))
       expect(Exit.isFailure(missing)).toBe(true)
     }))
 

@@ -50,10 +50,10 @@ const tt = (id: string, etoId: number, name: string, maxSteps: number, reason = 
 })
 
 export const TASK_TYPES: ReadonlyArray<TaskType> = [
-  tt("1-1", 0, "boil", 100, HEAT),
-  tt("1-2", 3, "melt", 80, HEAT),
-  tt("1-3", 2, "freeze", 80, HEAT),
-  tt("1-4", 1, "change-the-state-of-matter-of", 80, HEAT),
+  tt("1-1", 0, "boil", 100),
+  tt("1-2", 3, "melt", 80),
+  tt("1-3", 2, "freeze", 80),
+  tt("1-4", 1, "change-the-state-of-matter-of", 80),
   tt("2-1", 6, "use-thermometer", 30),
   tt("2-2", 4, "measure-melting-point-known-substance", 120, MEASURE),
   tt("3-1", 7, "power-component", 20),

@@ -174,6 +174,16 @@ export class Obj {
     return false
   }
 
+  /** The first descendant with this name. */
+  findDeep(name: string): Obj | undefined {
+    for (const c of this.children) {
+      if (c.name === name) return c
+      const d = c.findDeep(name)
+      if (d) return d
+    }
+    return undefined
+  }
+
   /** Inside a container with this name at any depth. */
   isInsideNamed(name: string): boolean {
     let o = this.parent
@@ -400,10 +410,9 @@ const withMaterial = (o: Obj, material: string, state?: StateOfMatter): Obj => {
 export const makeObject = (name: string, attrs: ReadonlyArray<string>): Obj => {
   const o = makeBase(name, attrs)
   const t = attrs.find((a) => a.startsWith("T="))
-  if (t !== undefined) {
-    o.temperature = Number(t.slice(2))
-    if (o.material && o.state !== undefined) o.state = initialState(o)
-  }
+  // The declared state is kept: the first tick renames an object created below
+  // its melting point (task ice is created as "water" at -10 and becomes "ice").
+  if (t !== undefined) o.temperature = Number(t.slice(2))
   return o
 }
 
