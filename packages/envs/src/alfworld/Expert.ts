@@ -112,10 +112,11 @@ class View {
 /** Base class name of an entity's display name ("cabinet 3" -> "cabinet"). */
 const cls = (name: string) => name.replace(/ \d+$/, "")
 
-const APPLIANCE: Record<string, { verb: string; types: ReadonlyArray<string>; word: string }> = {
-  ishot: { verb: "heat", types: ["microwavetype"], word: "heat" },
-  iscool: { verb: "cool", types: ["fridgetype"], word: "cool" },
-  isclean: { verb: "clean", types: ["sinkbasintype", "sinktype"], word: "clean" }
+/** Where an object gets the state a goal asks for, and the verb that does it. */
+const APPLIANCE: Record<string, { verb: string; types: ReadonlyArray<string> }> = {
+  ishot: { verb: "heat", types: ["microwavetype"] },
+  iscool: { verb: "cool", types: ["fridgetype"] },
+  isclean: { verb: "clean", types: ["sinkbasintype", "sinktype"] }
 }
 
 // ---------------------------------------------------------------------------
@@ -309,6 +310,7 @@ const search = (
       v.typeCanContain(v.typeOfReceptacle(r), what.ot) && !what.isMatch(r)
     )
   )
+  // decoys at distinct locations (the same location twice in a row would be a "Nothing happens.")
   const route: Array<number> = []
   const locs = new Set<number>([v.locOf(source)])
   for (const r of candidates) {
@@ -318,7 +320,6 @@ const search = (
     route.push(r)
   }
   route.push(source)
-  // the same location twice in a row would be a "Nothing happens."
   const places = placesPhrase(v, b.rng, (rt) => v.typeCanContain(rt, what.ot))
   let first = true
   for (const r of route) {
