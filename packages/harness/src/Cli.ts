@@ -13,6 +13,7 @@
  * flag errors print as one line with exit code 2 (see Main.ts).
  */
 import { Command } from "effect/cli"
+import { benchCommand } from "./commands/bench"
 import { compareCommand } from "./commands/compare"
 import { envsCommand } from "./commands/envs"
 import { evalCommand } from "./commands/eval"
@@ -21,7 +22,7 @@ import { policyCommand } from "./commands/policy"
 import { replayCommand } from "./commands/replay"
 import { webshopCommand } from "./commands/webshop"
 
-export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand, webshopCommand, compareCommand, policyCommand] as const
+export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand, webshopCommand, compareCommand, policyCommand, benchCommand] as const
 
 export const rootCommand = Command.make("eto").pipe(
   Command.withDescription(

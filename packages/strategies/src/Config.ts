@@ -26,6 +26,8 @@ const label = { label: Schema.optionalKey(Schema.String) }
 
 /** The initial model evaluated as it is, prompted but not trained (Table 5's untuned row). */
 export const BaseConfig = Schema.TaggedStruct("base", { ...label })
+/** The random valid-action policy (the floor). */
+export const RandomConfig = Schema.TaggedStruct("random", { ...label })
 export const SftConfig = Schema.TaggedStruct("sft", { ...label, ...trainingFields })
 export const BestOfNConfig = Schema.TaggedStruct("best-of-n", {
   ...label,
@@ -61,7 +63,13 @@ export const EtoConfig = Schema.TaggedStruct("eto", {
   laterLr: Schema.optionalKey(PositiveNumber),
   /** Rounds a rejected trajectory may exceed the expert's by. */
   truncationMargin: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
-  explorationTemperature: Schema.optionalKey(NonNegative)
+  explorationTemperature: Schema.optionalKey(NonNegative),
+  /**
+   * Keep iterating up to this many iterations and report every iteration's
+   * evaluation (Figure 4); the strategy's result stays the one after
+   * `iterations`.
+   */
+  trackIterations: Schema.optionalKey(PositiveInt)
 })
 export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   ...label,
@@ -73,11 +81,11 @@ export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   beta: Schema.optionalKey(PositiveNumber)
 })
 
-export const StrategyConfig = Schema.Union([BaseConfig, SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, SelfPlayConfig])
+export const StrategyConfig = Schema.Union([BaseConfig, RandomConfig, SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, SelfPlayConfig])
 export type StrategyConfig = typeof StrategyConfig.Type
 export type StrategyKind = StrategyConfig["_tag"]
 
-export const Scale = Schema.Literals(["smoke", "small", "full"])
+export const Scale = Schema.Literals(["smoke", "ci", "paper"])
 export type Scale = typeof Scale.Type
 
 export const ExperimentConfig = Schema.Struct({
@@ -98,7 +106,9 @@ export const ExperimentConfig = Schema.Struct({
     nEmbd: Schema.optionalKey(PositiveInt),
     nHead: Schema.optionalKey(PositiveInt),
     nPositions: Schema.optionalKey(PositiveInt),
-    vocabSize: Schema.optionalKey(PositiveInt)
+    vocabSize: Schema.optionalKey(PositiveInt),
+    /** Most tokens generated per agent turn. */
+    maxReplyTokens: Schema.optionalKey(PositiveInt)
   })),
   engine: Schema.optionalKey(Schema.Literals(["cpu", "tfjs"])),
   strategies: Schema.NonEmptyArray(StrategyConfig)
@@ -107,9 +117,9 @@ export type ExperimentConfig = typeof ExperimentConfig.Type
 
 /** Task counts per scale; `undefined` means every task of the split. */
 export const SCALES: Record<Scale, { readonly trainTasks: number | undefined; readonly testTasks: number | undefined }> = {
-  smoke: { trainTasks: 16, testTasks: 16 },
-  small: { trainTasks: 200, testTasks: 50 },
-  full: { trainTasks: undefined, testTasks: undefined }
+  smoke: { trainTasks: 8, testTasks: 8 },
+  ci: { trainTasks: 200, testTasks: 50 },
+  paper: { trainTasks: undefined, testTasks: undefined }
 }
 
 export const scaleLimits = (c: ExperimentConfig): { trainTasks: number | undefined; testTasks: number | undefined } => ({
@@ -176,6 +186,7 @@ export interface ResolvedTraining {
 
 export type ResolvedStrategy =
   | { readonly _tag: "base"; readonly label: string }
+  | { readonly _tag: "random"; readonly label: string }
   | { readonly _tag: "sft"; readonly label: string; readonly training: ResolvedTraining }
   | { readonly _tag: "best-of-n"; readonly label: string; readonly n: number; readonly temperature: number }
   | {
@@ -205,6 +216,7 @@ export type ResolvedStrategy =
     readonly laterLr: number
     readonly truncationMargin: number
     readonly explorationTemperature: number
+    readonly trackIterations: number | undefined
   }
   | {
     readonly _tag: "self-play"
@@ -240,6 +252,8 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
   switch (s._tag) {
     case "base":
       return { _tag: "base", label: s.label ?? "Untuned" }
+    case "random":
+      return { _tag: "random", label: s.label ?? "Random" }
     case "sft":
       return { _tag: "sft", label: s.label ?? "SFT", training: training(s, SFT_DEFAULTS) }
     case "best-of-n":
@@ -277,7 +291,8 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
         laterLr: s.laterLr ?? 5e-7,
         truncationMargin: s.truncationMargin ?? 5,
         // Exploration is greedy, once per training instance (Section 4.1).
-        explorationTemperature: s.explorationTemperature ?? 0
+        explorationTemperature: s.explorationTemperature ?? 0,
+        trackIterations: s.trackIterations
       }
     }
     case "self-play":

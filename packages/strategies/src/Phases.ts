@@ -429,3 +429,35 @@ export const evaluate = (
       })
   )
 
+
+/**
+ * Best-of-N as an evaluation: per task, the sample of `samples` with the
+ * highest final reward (the earliest on ties), summarised like `evaluate`.
+ */
+export const bestOfNEvaluation = (
+  env: EnvironmentShape,
+  samples: PhaseOutput<ExploreManifest>,
+  options: { readonly policy: string; readonly seed: number }
+): Effect.Effect<PhaseOutput<EvaluateManifest>, DataFileError, PhaseEnv> =>
+  memoPhase(
+    {
+      phase: "best-of-n",
+      version: PHASE_VERSIONS.evaluate,
+      config: { env: env.name, policy: options.policy, seed: options.seed },
+      upstream: { samples },
+      manifest: EvaluateManifest
+    },
+    (ctx) =>
+      Effect.gen(function*() {
+        const best = Pairs.bestOfN(yield* readTrajectories(samples))
+        yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "trajectories.jsonl"), best)
+        const summary = summarize(best, {
+          env: env.name,
+          split: samples.manifest.split,
+          policy: options.policy,
+          seed: options.seed,
+          wallSeconds: samples.wallSeconds
+        })
+        return { file: "trajectories.jsonl", summary }
+      })
+  )

@@ -51,7 +51,7 @@ describe("experiment configs", () => {
       return r.failure.message
     }
     expect(bad("{ not json")).toMatch(/^cfg\.json: invalid JSON/)
-    const base = { name: "x", env: "webshop", scale: "small", seeds: [1], strategies: [{ _tag: "sft" }] }
+    const base = { name: "x", env: "webshop", scale: "ci", seeds: [1], strategies: [{ _tag: "sft" }] }
     expect(bad(JSON.stringify({ ...base, env: "minecraft" }))).toMatch(/^cfg\.json: bad experiment config: .*\["env"\]/)
     expect(bad(JSON.stringify({ ...base, seeds: [] }))).toContain("[\"seeds\"]")
     expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "eto", beta: -1 }] }))).toContain("[\"strategies\"][0]")
@@ -68,17 +68,17 @@ describe("experiment configs", () => {
 
   it("applies scale presets, limits and command-line overrides", () => {
     const c = Result.getOrThrow(decodeConfig(
-      JSON.stringify({ name: "x", env: "webshop", scale: "small", limits: { testTasks: 7 }, seeds: [1], strategies: [{ _tag: "sft" }] }),
+      JSON.stringify({ name: "x", env: "webshop", scale: "ci", limits: { testTasks: 7 }, seeds: [1], strategies: [{ _tag: "sft" }] }),
       "x"
     ))
     expect(scaleLimits(c)).toEqual({ trainTasks: 200, testTasks: 7 })
-    const o = Result.getOrThrow(withOverrides(c, { seeds: [4, 5], scale: "full" }))
+    const o = Result.getOrThrow(withOverrides(c, { seeds: [4, 5], scale: "paper" }))
     expect(o.seeds).toEqual([4, 5])
     expect(scaleLimits(o)).toEqual({ trainTasks: undefined, testTasks: 7 })
     const r = withOverrides(c, { seeds: [1.5] })
     expect(Result.isFailure(r) && r.failure.message).toBe("--seeds: 1.5 is not an integer")
     const dup = Result.getOrThrow(decodeConfig(
-      JSON.stringify({ name: "x", env: "webshop", scale: "small", seeds: [1], strategies: [{ _tag: "eto" }, { _tag: "eto", beta: 0.3 }] }),
+      JSON.stringify({ name: "x", env: "webshop", scale: "ci", seeds: [1], strategies: [{ _tag: "eto" }, { _tag: "eto", beta: 0.3 }] }),
       "x"
     ))
     const labels = checkLabels(dup)

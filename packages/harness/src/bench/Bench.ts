@@ -1,0 +1,118 @@
+/**
+ * Running an experiment end to end and writing its result tables, report
+ * and figures: the work behind `eto bench <env>` (and `pnpm bench:webshop`).
+ *
+ * The experiment configuration for a scale is
+ * packages/strategies/src/configs/<env>-<scale>.json; `--seeds N` runs seeds
+ * 1..N. Phases are memoised under the runs directory, so a rerun reuses what
+ * is finished and an interrupted run resumes.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { type EnvName, Jsonl, Paths } from "@eto/core"
+import { modules } from "@eto/envs"
+import { Config, Experiment, Runner, strategies } from "@eto/strategies"
+import { Effect, Layer, Result } from "effect"
+import { loadPaperTables, type PaperTables } from "../report/Paper"
+import type { Results } from "../report/Aggregate"
+import { plots, renderReport } from "../report/Markdown"
+import { resultsFromOutcomes, writeResultTables } from "../report/Outcomes"
+
+export interface BenchOptions {
+  readonly env: EnvName
+  readonly scale: Config.Scale
+  /** Seeds 1..seeds; the configuration's seeds when absent. */
+  readonly seeds?: number | undefined
+  readonly runsDir: string
+  readonly resultsDir: string
+  /** Where `<env>.md` and `figures/` go; no report when absent. */
+  readonly reportsDir?: string | undefined
+  readonly configFile?: string | undefined
+  /** Progress and phase lines. */
+  readonly log: (line: string) => void
+}
+
+export const configFileFor = (env: EnvName, scale: Config.Scale): string =>
+  path.join(Paths.repoRoot(), "packages", "strategies", "src", "configs", `${env}-${scale}.json`)
+
+/** Default output places: ci results are the committed ones. */
+export const defaultDirs = (env: EnvName, scale: Config.Scale) => {
+  const root = Paths.repoRoot()
+  return scale === "ci"
+    ? { resultsDir: path.join(root, "results", env), reportsDir: path.join(root, "reports") }
+    : { resultsDir: path.join(root, "results", env, scale), reportsDir: path.join(root, "reports", scale) }
+}
+
+const ENV_NAMES: Record<EnvName, string> = { webshop: "WebShop", sciworld: "ScienceWorld", alfworld: "ALFWorld" }
+
+/** The report text and figures for one environment. */
+export const writeEnvReport = (env: EnvName, reportsDir: string, results: Results, paper: PaperTables, notes: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const written: Array<string> = []
+    const ps = plots(results, paper)
+    for (const p of ps) {
+      const file = path.join(reportsDir, "figures", `${env}-${p.file}`)
+      yield* Jsonl.writeFileAtomic(file, p.svg)
+      written.push(file)
+    }
+    let md = renderReport(results, paper, {
+      title: `${ENV_NAMES[env]} results`,
+      plotDir: "figures",
+      plotFiles: ps.map((p) => p.file)
+    })
+    md = md.replaceAll("](figures/", `](figures/${env}-`)
+    if (notes.length > 0) md = md.replace("\n## ", `\n${notes.join("\n")}\n\n## `)
+    const file = path.join(reportsDir, `${env}.md`)
+    yield* Jsonl.writeFileAtomic(file, md)
+    written.push(file)
+    return written
+  })
+
+/** How the experiment was run, for the report's head. */
+const setupNotes = (c: Config.ExperimentConfig, wallSeconds: number): Array<string> => {
+  const m = c.model ?? {}
+  const limits = Config.scaleLimits(c)
+  return [
+    "## Setup",
+    "",
+    `Scale \`${c.scale}\` (config \`${c.name}\`): ${limits.trainTasks ?? "all"} training tasks, ${limits.testTasks ?? "all"} test tasks, ` +
+    `seeds ${c.seeds.join(", ")}; a GPT-2-style model trained from scratch (${m.nLayer ?? 4} layers, width ${m.nEmbd ?? 128}, ` +
+    `${m.nHead ?? 4} heads, context ${m.nPositions ?? 512}, vocabulary ${m.vocabSize ?? 2048}) on the ${c.engine ?? "cpu"} engine. ` +
+    `Run time ${(wallSeconds / 60).toFixed(1)} min (phases reused from earlier runs count as zero).`,
+    "",
+    "No pretrained chat model exists here: the \"untuned\" model (Table 5's prompted row, and the start of self-play) " +
+    "is one trained only on episodes of the random valid-action policy, so it knows the reply format, not the task. " +
+    "\"Random\" is that random policy itself. Hyper-parameters are set in the configuration file and were chosen on " +
+    "the dev split only.",
+    ""
+  ]
+}
+
+export const runBench = (o: BenchOptions) =>
+  Effect.gen(function*() {
+    const t0 = performance.now()
+    const loaded = yield* Config.loadConfig(o.configFile ?? configFileFor(o.env, o.scale))
+    const config = yield* Effect.fromResult(Config.withOverrides(loaded, {
+      scale: o.scale,
+      ...(o.seeds !== undefined ? { seeds: Array.from({ length: o.seeds }, (_, i) => i + 1) } : {})
+    }))
+    const mod = yield* Effect.promise(() => modules[o.env]!())
+    const env = yield* mod.load()
+    const outcomes = yield* Experiment.runExperiment(config, env, strategies).pipe(
+      Effect.provide(Layer.mergeAll(
+        Runner.layerRunStore(o.runsDir),
+        Layer.succeed(Runner.RunReporter, Runner.textReporter(o.log))
+      ))
+    )
+    const results = resultsFromOutcomes(outcomes)
+    fs.mkdirSync(o.resultsDir, { recursive: true })
+    const written = yield* writeResultTables(o.resultsDir, results)
+    if (o.reportsDir !== undefined) {
+      const paper = yield* loadPaperTables()
+      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, setupNotes(config, (performance.now() - t0) / 1000)))
+    }
+    return { outcomes, results, written }
+  })
+
+export const checkSeeds = (n: number | undefined) =>
+  n === undefined || (Number.isInteger(n) && n > 0) ? Result.succeed(n) : Result.fail(`--seeds must be a positive integer, got ${n}`)
