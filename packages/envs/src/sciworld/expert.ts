@@ -479,6 +479,29 @@ const planStateChange = (v: Variation, game: Game, mem: Memory): Plan => {
 
 // measurement
 
+const planMeltingPoint = (v: Variation, game: Game): Plan => {
+  const w = game.world
+  const name = String(v.params.objectName)
+  const idx = game.goals.curIdx
+  if (idx === 0) {
+    const therm = w.findAll((o) => o.name === "thermometer")[0]!
+    return ensureHere(w, therm) ?? focus("thermometer", therm, "The task starts with the thermometer.")
+  }
+  if (idx === 1) {
+    const here = w.accessible(w.agentRoom()).find((o) => o.name === name)
+    if (here) return focus(name, here, `The ${name} is the substance to examine.`)
+    const anywhere = w.findAll((o) => o.name === name && o.room() !== undefined)
+    const kitchen = anywhere.find((o) => o.room()!.name === String(v.params.location)) ?? anywhere[0]
+    if (!kitchen) throw new Error(`expert: no ${name} in ${v.id}/${v.variation}`)
+    return teleport(kitchen.room()!.name)
+  }
+  const mp = Number(v.params.meltingPoint)
+  const t = Number(v.params.temperaturePoint)
+  const box = String(v.params[mp >= t ? "boxAbove" : "boxBelow"])
+  const b = w.findAll((o) => o.name === box)[0]!
+  return ensureHere(w, b) ?? focus(box, b, `The melting point of ${name} is ${mp} degrees celsius, which is ${mp >= t ? "above" : "below"} ${t}.`)
+}
+
 const planThermometer = (v: Variation, game: Game, mem: Memory, turns: ReadonlyArray<{ action: string }>): Plan => {
   const w = game.world
   const name = String(v.params.objectName)
@@ -536,7 +559,7 @@ export const planNext = (v: Variation, game: Game, mem: Memory, turns: ReadonlyA
     case "1":
       return planStateChange(v, game, mem)
     case "2":
-      return planThermometer(v, game, mem, turns)
+      return v.id === "2-1" ? planThermometer(v, game, mem, turns) : planMeltingPoint(v, game)
     case "3":
       return v.id === "3-1" || v.id === "3-2" ? planPower(v, game, mem) : planConductivity(v, game, mem, turns)
     default:

@@ -16,6 +16,8 @@ export interface GoalContext {
 export interface SequentialGoal {
   readonly description: string
   readonly clearsFocus?: boolean
+  /** Recorded when satisfied, for unordered goals that require it. */
+  readonly key?: string
   evaluate(ctx: GoalContext, focus: Obj): Verdict
 }
 
@@ -72,6 +74,7 @@ export class GoalTracker {
       }
       if (v === "notyet") break
       this.lastSatisfied = this.focus
+      if (goal.key) this.keys.add(goal.key)
       if (goal.clearsFocus) this.focus = undefined
       this.curIdx++
     }

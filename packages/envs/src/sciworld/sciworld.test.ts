@@ -313,9 +313,9 @@ describe("environment", () => {
       const seen = yield* env.tasks("seen")
       const unseen = yield* env.tasks("unseen")
       const dev = yield* env.tasks("dev")
-      expect(seen.length).toBe(159)
-      expect(unseen.length).toBe(172)
-      expect(dev.length).toBe(95)
+      expect(seen.length).toBe(169)
+      expect(unseen.length).toBe(182)
+      expect(dev.length).toBe(100)
       expect(seen.every((t) => t.metadata.enabled === true)).toBe(true)
       const types = (env as ReturnType<typeof makeEnvironment>).taskTypes
       expect(types.filter((t) => !t.enabled).every((t) => t.reason.length > 0)).toBe(true)
