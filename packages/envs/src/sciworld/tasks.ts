@@ -270,11 +270,7 @@ const goalsFor = (v: Variation): Goals => {
         description: `have the substance in the ${device}`,
         evaluate: (ctx) => ctx.world.findAll((o) => isSub(ctx, o) && o.isInsideNamed(device)).length > 0
       })
-      const alone: UnorderedGoal = {
-        description: "have the substance alone in a container",
-        evaluate: (ctx) =>
-          ctx.world.findAll((o) => o.container && o.visible().length === 1 && isSub(ctx, o.visible()[0]!), ctx.world.agentRoom()).length > 0
-      }
+      const alone = objectsInSingleContainer([name])
       const deviceOn = (device: string): UnorderedGoal => ({
         description: `activate the ${device}`,
         evaluate: (ctx) => ctx.world.findAll((o) => o.name === device && o.on, ctx.world.agentRoom()).length > 0
@@ -288,7 +284,7 @@ const goalsFor = (v: Variation): Goals => {
         {
           description: "put wood in the fire pit",
           key: "wood",
-          evaluate: (ctx) => ctx.world.findAll((o) => o.name === "wood" && o.isInsideNamed("fire pit")).length > 0
+          evaluate: (ctx) => ctx.world.findAll((o) => o.name === "wood" && o.parent?.name === "fire pit").length > 0
         } as UnorderedGoal,
         {
           description: "light the wood",
