@@ -214,8 +214,8 @@ const goalsFor = (v: Variation): Goals => {
           objectsInSingleContainer(inputs2),
           inRoomWithObject(secondary, "secondary"),
           ...inputs3.map((i) => inRoomWithObject(i, undefined, k)),
-          objectsInSingleContainer(inputs3, undefined, k),
-          inRoomWithObject(tertiary, undefined, k)
+          objectsInSingleContainer(inputs3),
+          inRoomWithObject(tertiary)
         ]
       }
     }
