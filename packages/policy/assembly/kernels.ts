@@ -150,30 +150,78 @@ function packB(B: usize, sb: usize, sj: usize, kn: i32, nc: i32): void {
   }
 }
 
+/** A ragged corner (mr < 4 rows or nr < 8 columns) through the zero-padded tile; PA already packed. */
+function edgeTile(Bp: usize, C: usize, sc: usize, mr: i32, nr: i32, kn: i32): void {
+  for (let r = 0; r < 4; r++) {
+    for (let c = 0; c < 8; c++) {
+      store<f32>(TILE + (<usize>(r * 8 + c) << 2), r < mr && c < nr ? load<f32>(C + (<usize>r) * sc + ((<usize>c) << 2)) : 0)
+    }
+  }
+  micro(PA, Bp, TILE, 32, kn)
+  for (let r = 0; r < mr; r++) {
+    for (let c = 0; c < nr; c++) store<f32>(C + (<usize>r) * sc + ((<usize>c) << 2), load<f32>(TILE + (<usize>(r * 8 + c) << 2)))
+  }
+}
+
+// As `micro`, with A read from its 4 rows in place (k contiguous).
+@inline function microRowsA(A: usize, sa: usize, Bp: usize, C: usize, sc: usize, K: i32): void {
+  let c00 = v128.load(C), c01 = v128.load(C, 16)
+  let c10 = v128.load(C + sc), c11 = v128.load(C + sc, 16)
+  let c20 = v128.load(C + 2 * sc), c21 = v128.load(C + 2 * sc, 16)
+  let c30 = v128.load(C + 3 * sc), c31 = v128.load(C + 3 * sc, 16)
+  let a = A
+  let b = Bp
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(b)
+    const b1 = v128.load(b, 16)
+    let av = v128.load32_splat(a)
+    c00 = f32x4.add(c00, f32x4.mul(av, b0))
+    c01 = f32x4.add(c01, f32x4.mul(av, b1))
+    av = v128.load32_splat(a + sa)
+    c10 = f32x4.add(c10, f32x4.mul(av, b0))
+    c11 = f32x4.add(c11, f32x4.mul(av, b1))
+    av = v128.load32_splat(a + 2 * sa)
+    c20 = f32x4.add(c20, f32x4.mul(av, b0))
+    c21 = f32x4.add(c21, f32x4.mul(av, b1))
+    av = v128.load32_splat(a + 3 * sa)
+    c30 = f32x4.add(c30, f32x4.mul(av, b0))
+    c31 = f32x4.add(c31, f32x4.mul(av, b1))
+    a += 4
+    b += 32
+  }
+  v128.store(C, c00); v128.store(C, c01, 16)
+  v128.store(C + sc, c10); v128.store(C + sc, c11, 16)
+  v128.store(C + 2 * sc, c20); v128.store(C + 2 * sc, c21, 16)
+  v128.store(C + 3 * sc, c30); v128.store(C + 3 * sc, c31, 16)
+}
+
 /** C[M, N] += A[M, kn] @ Bp, Bp in slabs of 8 columns, `slab` bytes apart, k rows 32 bytes apart. */
 function inner(A: usize, sa: usize, ka: usize, Bp: usize, slab: usize, C: usize, sc: usize, M: i32, N: i32, kn: i32): void {
   const slabs = (N + 7) >> 3
   for (let i = 0; i < M; i += 4) {
     const mr = min(4, M - i)
+    if (mr == 4 && ka == 4 && slabs <= 8) {
+      // few column slabs (attention's head-sized products): read A's rows in place
+      const Ai = A + (<usize>i) * sa
+      const Ci = C + (<usize>i) * sc
+      for (let s = 0; s < slabs; s++) {
+        const j = s << 3
+        if (j + 8 <= N) microRowsA(Ai, sa, Bp + (<usize>s) * slab, Ci + ((<usize>j) << 2), sc, kn)
+        else {
+          packA(Ai, sa, ka, mr, kn)
+          edgeTile(Bp + (<usize>s) * slab, Ci + ((<usize>j) << 2), sc, mr, N - j, kn)
+        }
+      }
+      continue
+    }
     packA(A + (<usize>i) * sa, sa, ka, mr, kn)
     const Ci = C + (<usize>i) * sc
     for (let s = 0; s < slabs; s++) {
       const j = s << 3
       const nr = min(8, N - j)
       const Cij = Ci + ((<usize>j) << 2)
-      if (mr == 4 && nr == 8) {
-        micro(PA, Bp + (<usize>s) * slab, Cij, sc, kn)
-      } else {
-        for (let r = 0; r < 4; r++) {
-          for (let c = 0; c < 8; c++) {
-            store<f32>(TILE + (<usize>(r * 8 + c) << 2), r < mr && c < nr ? load<f32>(Cij + (<usize>r) * sc + ((<usize>c) << 2)) : 0)
-          }
-        }
-        micro(PA, Bp + (<usize>s) * slab, TILE, 32, kn)
-        for (let r = 0; r < mr; r++) {
-          for (let c = 0; c < nr; c++) store<f32>(Cij + (<usize>r) * sc + ((<usize>c) << 2), load<f32>(TILE + (<usize>(r * 8 + c) << 2)))
-        }
-      }
+      if (mr == 4 && nr == 8) micro(PA, Bp + (<usize>s) * slab, Cij, sc, kn)
+      else edgeTile(Bp + (<usize>s) * slab, Cij, sc, mr, nr, kn)
     }
   }
 }
@@ -323,19 +371,14 @@ export function bias_init(out: usize, bias: usize, res: usize, N: i32, OC: i32, 
   }
 }
 
-/** dbias[OC] += column sums of dout[N, OC]; split over columns. */
+/** dbias[OC] += column sums of dout[N, OC]; split over columns, rows summed in order. */
 export function colsum_acc(dbias: usize, dout: usize, N: i32, OC: i32, tid: i32, nth: i32): void {
   const j0 = lo(OC, 4, tid, nth), j1 = hi(OC, 4, tid, nth)
-  let j = j0
-  for (; j + 4 <= j1; j += 4) {
-    let s = v128.load(at(dbias, j))
-    for (let i = 0; i < N; i++) s = f32x4.add(s, v128.load(at(dout, i * OC + j)))
-    v128.store(at(dbias, j), s)
-  }
-  for (; j < j1; j++) {
-    let s = load<f32>(at(dbias, j))
-    for (let i = 0; i < N; i++) s = s + load<f32>(at(dout, i * OC + j))
-    store<f32>(at(dbias, j), s)
+  const j4 = j0 + ((j1 - j0) & ~3)
+  for (let i = 0; i < N; i++) {
+    const row = at(dout, i * OC)
+    for (let j = j0; j < j4; j += 4) v128.store(at(dbias, j), f32x4.add(v128.load(at(dbias, j)), v128.load(at(row, j))))
+    for (let j = j4; j < j1; j++) store<f32>(at(dbias, j), load<f32>(at(dbias, j)) + load<f32>(at(row, j)))
   }
 }
 
@@ -442,19 +485,25 @@ export function layernorm_backward_input(dinp: usize, dout: usize, inp: usize, m
   }
 }
 
-/** dw += sum over rows of dout * xhat, db += sum of dout (channels split) */
+/** dw += sum over rows of dout * xhat, db += sum of dout (channels split, rows in order) */
 export function layernorm_backward_params(dw: usize, db: usize, dout: usize, inp: usize, mean: usize, rstd: usize, N: i32, C: i32, tid: i32, nth: i32): void {
   const c0 = lo(C, 4, tid, nth), c1 = hi(C, 4, tid, nth)
-  for (let c = c0; c < c1; c++) {
-    let sw = load<f32>(at(dw, c)), sb = load<f32>(at(db, c))
-    for (let i = 0; i < N; i++) {
-      const d = load<f32>(at(dout, i * C + c))
-      const n = (load<f32>(at(inp, i * C + c)) - load<f32>(at(mean, i))) * load<f32>(at(rstd, i))
-      sw += d * n
-      sb += d
+  const c4 = c0 + ((c1 - c0) & ~3)
+  for (let i = 0; i < N; i++) {
+    const d = at(dout, i * C), x = at(inp, i * C)
+    const m = load<f32>(at(mean, i)), r = load<f32>(at(rstd, i))
+    const mv = f32x4.splat(m), rv = f32x4.splat(r)
+    for (let c = c0; c < c4; c += 4) {
+      const dv = v128.load(at(d, c))
+      const n = f32x4.mul(f32x4.sub(v128.load(at(x, c)), mv), rv)
+      v128.store(at(dw, c), f32x4.add(v128.load(at(dw, c)), f32x4.mul(dv, n)))
+      v128.store(at(db, c), f32x4.add(v128.load(at(db, c)), dv))
     }
-    store<f32>(at(dw, c), sw)
-    store<f32>(at(db, c), sb)
+    for (let c = c4; c < c1; c++) {
+      const dv = load<f32>(at(d, c))
+      store<f32>(at(dw, c), load<f32>(at(dw, c)) + dv * ((load<f32>(at(x, c)) - m) * r))
+      store<f32>(at(db, c), load<f32>(at(db, c)) + dv)
+    }
   }
 }
 
@@ -546,9 +595,11 @@ function packCols(dst: usize, src: usize, ld: i32, R: i32, D: i32): void {
 @inline function softmaxRow(row: usize, n: i32, T: i32, scale: f32): void {
   const n4 = n & ~3
   const sv = f32x4.splat(scale)
-  let mx: f32 = -Infinity
-  for (let j = 0; j < n; j++) mx = max(mx, load<f32>(at(row, j)) * scale)
-  const mv = f32x4.splat(mx)
+  let mv = f32x4.splat(-Infinity)
+  for (let j = 0; j < n4; j += 4) mv = f32x4.max(mv, f32x4.mul(v128.load(at(row, j)), sv))
+  let mx = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)))
+  for (let j = n4; j < n; j++) mx = max(mx, load<f32>(at(row, j)) * scale)
+  mv = f32x4.splat(mx)
   let s = f32x4.splat(0)
   for (let j = 0; j < n4; j += 4) {
     const e = vexp(f32x4.sub(f32x4.mul(v128.load(at(row, j)), sv), mv))
@@ -623,10 +674,17 @@ export function attention_backward(dqkv: usize, datt: usize, P: usize, qkv: usiz
       // dS = P * (dP - sum_j P dP) * scale, causal
       for (let t = r0; t < r1; t++) {
         const pr = at(Pb, t * T), dr = at(dS, t * T)
-        let dot: f32 = 0
-        for (let j = 0; j <= t; j++) dot += load<f32>(at(pr, j)) * load<f32>(at(dr, j))
-        for (let j = 0; j <= t; j++) store<f32>(at(dr, j), load<f32>(at(pr, j)) * (load<f32>(at(dr, j)) - dot) * scale)
-        if (t + 1 < T) memory.fill(at(dr, t + 1), 0, (<usize>(T - t - 1)) << 2)
+        const n = t + 1, n4 = n & ~3
+        let acc = f32x4.splat(0)
+        for (let j = 0; j < n4; j += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(at(pr, j)), v128.load(at(dr, j))))
+        let dot = hsum(acc)
+        for (let j = n4; j < n; j++) dot += load<f32>(at(pr, j)) * load<f32>(at(dr, j))
+        const dv = f32x4.splat(dot), sv = f32x4.splat(scale)
+        for (let j = 0; j < n4; j += 4) {
+          v128.store(at(dr, j), f32x4.mul(f32x4.mul(v128.load(at(pr, j)), f32x4.sub(v128.load(at(dr, j)), dv)), sv))
+        }
+        for (let j = n4; j < n; j++) store<f32>(at(dr, j), load<f32>(at(pr, j)) * (load<f32>(at(dr, j)) - dot) * scale)
+        if (n < T) memory.fill(at(dr, n), 0, (<usize>(T - n)) << 2)
       }
       // dQ = dS K
       mmPrepacked(at(dS, r0 * T), (<usize>T) << 2, 4, Kp, T * 8, at(dq, r0 * C3), C3, r1 - r0, hs, r1, false)

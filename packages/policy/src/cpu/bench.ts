@@ -164,13 +164,15 @@ export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> =
     const fresh = 128
     for (const GB of [1, 8]) {
       let prefillMs = 0
-      const ms = await measure(
+      let decodeMs = 0
+      let calls = 0
+      await measure(
         `generate-b${GB}`,
         () => {
           const session = engine.decoder(GB, prompt + fresh)
           const t0 = performance.now()
           let logits = session.feed(Array.from({ length: GB }, (_, b) => tokens.slice(b * T, b * T + prompt)))
-          prefillMs = performance.now() - t0
+          const t1 = performance.now()
           for (let s = 0; s < fresh; s++) {
             const next: Array<Int32Array> = []
             for (let b = 0; b < GB; b++) {
@@ -180,11 +182,17 @@ export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> =
             }
             logits = session.feed(next)
           }
+          // the first (warm-up) call is left out of the split
+          if (calls++ > 0) {
+            prefillMs += t1 - t0
+            decodeMs += performance.now() - t1
+          }
           session.dispose()
         },
         Math.min(args.seconds, 5)
       )
-      const decodeMs = ms - prefillMs
+      prefillMs /= calls - 1
+      decodeMs /= calls - 1
       emit({
         bench: "generate",
         engine: "cpu",

@@ -1,9 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { Random } from "@eto/core"
 import type { GPTConfig, OutputGrads, Params, TokenBatch } from "../Engine"
 import { defaultConfig, initParams } from "../Init"
 import { makeCpuEngine } from "./index"
 import { referenceForward } from "./reference"
+import { selfCheck } from "./selfcheck"
 
 // Odd sizes on purpose: every kernel's vector body and scalar tails run.
 const tiny: GPTConfig = defaultConfig({ vocabSize: 37, nPositions: 24, nEmbd: 12, nLayer: 2, nHead: 3, valueHead: true })
@@ -245,5 +249,17 @@ describe("cpu engine", () => {
       engine.dispose()
     }
     await expect(makeCpuEngine({ ...tiny, nHead: 5 })).rejects.toThrow(/divisible/)
+  })
+
+  it("starts its worker threads under the tsx CLI as under vitest, with the same results", async () => {
+    const here = path.dirname(fileURLToPath(import.meta.url))
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(here, "selfcheck.ts"), "2"], { encoding: "utf8" })
+    expect(r.stderr).toBe("")
+    expect(r.status).toBe(0)
+    const viaCli = JSON.parse(r.stdout.trim()) as { threads: number; sumLogprobs: number }
+    const inProcess = await selfCheck(2)
+    expect(viaCli.threads).toBe(2)
+    expect(Number.isFinite(inProcess.sumLogprobs) && inProcess.sumLogprobs < 0).toBe(true)
+    expect(viaCli.sumLogprobs).toBe(inProcess.sumLogprobs)
   })
 })
