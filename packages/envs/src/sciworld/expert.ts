@@ -477,6 +477,30 @@ const planStateChange = (v: Variation, game: Game, mem: Memory): Plan => {
   return waitFor(need, precise)
 }
 
+// life stages
+
+const planLifeStages = (v: Variation, game: Game): Plan => {
+  const w = game.world
+  if (w.agentRoom().name !== "outside") return teleport("outside")
+  const type = String(v.params[v.id === "8-1" ? "animal" : "livingThingName"])
+  const stages = ["stage1", "stage2", "stage3", "stage4", "stage5"].map((k) => v.params[k]).filter((x): x is string => typeof x === "string")
+  const stage = stages[game.goals.curIdx]!
+  const here = w.accessible(w.agentRoom())
+  const match = here.filter((o) => o.isLiving() && o.species === type && o.stage === stage)
+  if (match.length === 0) {
+    const pool = here.filter((o) => o.isLiving() && o.species === type)
+    const soon = pool.some((o) => o.kind === "animal" && 20 - o.stageTicks > 12)
+    return act(soon ? "wait" : "wait1", undefined, [
+      `No ${type} is in the ${stage} stage yet, so I wait for it to grow.`,
+      `The ${type} has not reached the ${stage} stage. Waiting.`,
+      `I need the ${stage} stage next; it takes time, so I wait.`
+    ])
+  }
+  const o = match[0]!
+  const ref = o.kind === "plant" && o.parent && o.parent.kind === "vessel" ? `${o.name} in ${o.parent.name}` : o.name
+  return focus(ref, o, `The ${o.descName()} is in the ${stage} stage, the next one in the life cycle.`)
+}
+
 // measurement
 
 const planMeltingPoint = (v: Variation, game: Game): Plan => {
@@ -558,6 +582,8 @@ export const planNext = (v: Variation, game: Game, mem: Memory, turns: ReadonlyA
       return v.id === "6-1" ? planMix(v, game, mem) : planPaint(v, game, mem)
     case "1":
       return planStateChange(v, game, mem)
+    case "8":
+      return planLifeStages(v, game)
     case "2":
       return v.id === "2-1" ? planThermometer(v, game, mem, turns) : planMeltingPoint(v, game)
     case "3":

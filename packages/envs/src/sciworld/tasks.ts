@@ -37,7 +37,6 @@ export interface TaskType {
 
 const HEAT = "needs heat transfer and changes of state (heater set points, pairwise conduction, combustion), which this engine does not model yet"
 const LIFE_PLANT = "needs plant growth, pollination by bees and fruiting whose timing has not been verified against the original; left out rather than scored on approximate dynamics"
-const LIFE_STAGES = "needs life-stage timing whose per-tick goal-evaluation counts have not been verified against the original; left out rather than scored on approximate dynamics"
 
 const tt = (id: string, etoId: number, name: string, maxSteps: number, reason = ""): TaskType => ({
   id,
@@ -71,8 +70,8 @@ export const TASK_TYPES: ReadonlyArray<TaskType> = [
   tt("7-1", 20, "lifespan-longest-lived", 10),
   tt("7-2", 22, "lifespan-shortest-lived", 10),
   tt("7-3", 21, "lifespan-longest-lived-then-shortest-lived", 12),
-  tt("8-1", 23, "identify-life-stages-1", 30, LIFE_STAGES),
-  tt("8-2", 24, "identify-life-stages-2", 30, LIFE_STAGES)
+  tt("8-1", 23, "identify-life-stages-1", 30),
+  tt("8-2", 24, "identify-life-stages-2", 30)
 ]
 
 export const taskType = (id: string): TaskType | undefined => TASK_TYPES.find((t) => t.id === id)
@@ -284,7 +283,7 @@ const goalsFor = (v: Variation): Goals => {
         {
           description: "put wood in the fire pit",
           key: "wood",
-          evaluate: (ctx) => ctx.world.findAll((o) => o.name === "wood" && o.parent?.name === "fire pit").length > 0
+          evaluate: (ctx) => ctx.world.findAll((o) => o.name === "wood" && o.parent?.name === "fire pit", ctx.world.agentRoom()).length > 0
         } as UnorderedGoal,
         {
           description: "light the wood",
@@ -376,6 +375,30 @@ const goalsFor = (v: Variation): Goals => {
         ]
       }
     }
+    case "8-1":
+    case "8-2": {
+      const type = str(v, v.id === "8-1" ? "animal" : "livingThingName")
+      const stages = ["stage1", "stage2", "stage3", "stage4", "stage5"].map((k) => v.params[k]).filter((x): x is string => typeof x === "string")
+      const stay = (k: number): UnorderedGoal => ({
+        description: `stay outside for ${k} steps`,
+        evaluate: (ctx, st) => {
+          if (ctx.world.agentRoom().name !== "outside") {
+            st.n = 0
+            return false
+          }
+          st.n = ((st.n as number | undefined) ?? 0) + 1
+          return (st.n as number) >= k
+        }
+      })
+      return {
+        sequential: stages.map((stage) => ({
+          description: `focus on the ${type} in the ${stage} stage`,
+          clearsFocus: true,
+          evaluate: (_ctx, focus) => (focus.isLiving() && focus.species === type && focus.stage === stage ? "success" : "fail")
+        })),
+        unordered: [moveToNewLocation(v.id === "8-1" ? "outside" : type), moveToLocation("outside"), stay(10), stay(20), stay(30)]
+      }
+    }
     case "5-1":
     case "5-2": {
       const type = str(v, "seedType")
@@ -446,7 +469,7 @@ const goalsFor = (v: Variation): Goals => {
         evaluate: (ctx) =>
           container === "inventory"
             ? ctx.world.inventory.children.some((o) => names.includes(o.name))
-            : ctx.world.findAll((o) => o.name === container).some((c) => c.children.some((o) => names.includes(o.name)))
+            : ctx.world.findAll((o) => o.name === container, ctx.world.agentRoom()).some((c) => c.children.some((o) => names.includes(o.name)))
       })
       const usedOn = (description: string, requires?: ReadonlyArray<string>): UnorderedGoal => ({
         description,
