@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Conversations, DataFileError, InvalidInput, Jsonl, Trajectory } from "@eto/core"
+import { Conversations, DataFileError, InvalidInput, Jsonl, Random, Trajectory } from "@eto/core"
 import { Effect, Schema } from "effect"
 import { pack as packBatch } from "./Batch"
 import * as Checkpoint from "./Checkpoint"
@@ -61,7 +61,9 @@ export const SftOptions = Schema.Struct({
   nPositions: Schema.Number,
   optim: OptimConfig,
   /** Write a checkpoint every this many steps (0: only at the end). */
-  saveEvery: Schema.Number
+  saveEvery: Schema.Number,
+  /** Examples (a seeded sample) on which the loss is measured before and after. */
+  evalExamples: Schema.Number
 })
 export type SftOptions = typeof SftOptions.Type
 
@@ -78,6 +80,7 @@ export const defaultSftOptions = (overrides: Partial<SftOptions> = {}): SftOptio
   nPositions: 512,
   optim: defaultOptim(),
   saveEvery: 0,
+  evalExamples: 64,
   ...overrides
 })
 
@@ -88,7 +91,7 @@ export interface SftResult {
   readonly examples: number
   readonly totalSteps: number
   readonly history: ReadonlyArray<StepReport>
-  /** Mean NLL over agent tokens of all examples before and after this run. */
+  /** Mean NLL over the agent tokens of the evaluation sample, before and after this run. */
   readonly lossBefore: number
   readonly lossAfter: number
 }
@@ -188,7 +191,8 @@ export const runSft = (run: SftRun): Effect.Effect<SftResult, DataFileError | In
       if (run.resume && previous?.optimizer) engine.setOptimizerState(previous.optimizer)
       const history = run.resume && previous?.training ? [...previous.training.history] : []
       info(`engine ${engine.name}; ${examples.length} conversations; ${totalSteps} steps of ${perStep} sequences; model ${config.nLayer}x${config.nEmbd}, ${config.nHead} heads, context ${config.nPositions}, vocab ${config.vocabSize}`)
-      const lossBefore = evalLoss(engine, examples, o.batchSize)
+      const evalSet = Random.make(`sft-eval:${o.seed}`).shuffle(examples).slice(0, Math.max(1, o.evalExamples))
+      const lossBefore = evalLoss(engine, evalSet, o.batchSize)
       let tokensSeen = run.resume && previous?.training ? previous.training.tokensSeen : 0
       const save = (step: number) =>
         Checkpoint.save(run.out, {
@@ -230,7 +234,7 @@ export const runSft = (run: SftRun): Effect.Effect<SftResult, DataFileError | In
         yield* save(step)
       }
       if (step === startStep) yield* save(step)
-      const lossAfter = evalLoss(engine, examples, o.batchSize)
+      const lossAfter = evalLoss(engine, evalSet, o.batchSize)
       return { out: run.out, engine: engine.name, config, examples: examples.length, totalSteps, history: reports, lossBefore, lossAfter }
     }
   }).pipe(Effect.scoped)

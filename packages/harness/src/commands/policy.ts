@@ -229,7 +229,7 @@ const logprobsCmd = Command.make(
         const r = records[i]!
         const id = "conversations" in r ? String(r.id) : r.task.id
         const s = scores[i]!
-        if (f.json) yield* println(JSON.stringify({ id, logprob: s.logprob, tokens: s.tokens, dropped_turns: s.droppedTurns }))
+        if (f.json) yield* println(JSON.stringify({ id, logprob: s.logprob, tokens: s.tokens, turn_by_turn: s.split }))
         else yield* println(`${id}\t${s.logprob.toFixed(4)}\t${s.tokens}`)
       }
     }).pipe(Effect.scoped)
