@@ -77,6 +77,14 @@ export interface OutputGrads {
   readonly dValues?: Float32Array | undefined
 }
 
+/**
+ * AdamW as both engines implement it, at step t (1-based, counted by the
+ * engine): g = grad * c with c = maxGradNorm / (norm + 1e-6) when the global
+ * norm exceeds maxGradNorm (else 1); m = beta1 m + (1 - beta1) g;
+ * v = beta2 v + (1 - beta2) g^2; p = p (1 - lr * weightDecay) for tensors of
+ * rank >= 2 only (embeddings and matrices, not biases, gains or the value
+ * head); p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps).
+ */
 export interface AdamWOptions {
   readonly lr: number
   readonly beta1: number
