@@ -86,8 +86,13 @@ export class GoalTracker {
         if (this.unorderedDone[i]) continue
         const g = this.unordered[i]!
         if (g.requires && !g.requires.every((k) => this.keys.has(k))) continue
-        const ctx: GoalContext = { world, lastSatisfied: this.lastSatisfied, focus: this.focus }
-        if (g.evaluate(ctx, this.unorderedState[i]!)) {
+        // as the original: first without an object, then with the focused one
+        const bare: GoalContext = { world, lastSatisfied: this.lastSatisfied, focus: undefined }
+        let ok = g.evaluate(bare, this.unorderedState[i]!)
+        if (!ok && this.focus !== undefined) {
+          ok = g.evaluate({ world, lastSatisfied: this.lastSatisfied, focus: this.focus }, this.unorderedState[i]!)
+        }
+        if (ok) {
           this.unorderedDone[i] = true
           if (g.key) this.keys.add(g.key)
           progressed = true

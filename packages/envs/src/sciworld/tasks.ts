@@ -97,7 +97,7 @@ export const describeTask = (v: Variation, settings: Settings): string => {
 const temperatureChange = (k: number): UnorderedGoal => ({
   description: k > 0 ? `heat the substance by ${k} degrees` : `cool the substance by ${-k} degrees`,
   evaluate: (ctx, st) => {
-    const f = ctx.focus ?? (ctx.lastSatisfied as Obj | undefined)
+    const f = ctx.focus
     if (!f || !f.material) return false
     if (st.obj !== f) {
       st.obj = f
