@@ -237,7 +237,8 @@ export class Runtime {
       const c0 = process.cpuUsage()
       this.dispatch(name, work, args)
       const c = process.cpuUsage(c0)
-      this.profile.set(name, (this.profile.get(name) ?? 0) + (c.user + c.system) / 1000)
+      const key = name.startsWith("mm_") ? `${name} ${args[6]}x${args[7]}x${args[8]}` : name
+      this.profile.set(key, (this.profile.get(key) ?? 0) + (c.user + c.system) / 1000)
     } else this.dispatch(name, work, args)
   }
 

@@ -53,19 +53,24 @@ const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(rec
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits
 
-/** Dense float32 matmul rate of this machine through numpy (BLAS, all cores). */
-const numpyPeak = (): number | undefined => {
+/**
+ * Dense float32 matmul rate of this machine through numpy (BLAS, all cores):
+ * GFLOP per wall second and per CPU second of the process (the latter holds
+ * up when other work shares the cores).
+ */
+const numpyPeak = (): { wall: number; perCpu: number } | undefined => {
   const code = [
     "import numpy as np, time",
     "a = np.random.rand(1024, 1024).astype(np.float32); b = np.random.rand(1024, 1024).astype(np.float32)",
     "for _ in range(3): a @ b",
-    "n, t = 0, time.perf_counter()",
+    "n, t, c = 0, time.perf_counter(), time.process_time()",
     "while time.perf_counter() - t < 3: a @ b; n += 1",
-    "print(2 * 1024**3 * n / (time.perf_counter() - t) / 1e9)"
+    "f = 2 * 1024**3 * n / 1e9",
+    "print(f / (time.perf_counter() - t), f / (time.process_time() - c))"
   ].join("\n")
   const r = spawnSync(PYTHON, ["-c", code], { encoding: "utf8" })
-  const v = Number(r.stdout.trim())
-  return r.status === 0 && Number.isFinite(v) ? v : undefined
+  const [wall, perCpu] = r.stdout.trim().split(/\s+/).map(Number)
+  return r.status === 0 && Number.isFinite(wall) && Number.isFinite(perCpu) ? { wall: wall!, perCpu: perCpu! } : undefined
 }
 
 const TorchResult = Schema.Struct({ tokens_per_s: Schema.Number, gflops: Schema.Number, torch: Schema.String })
@@ -81,14 +86,27 @@ const torchRun = (mode: "train" | "forward", seconds: number, threads: number) =
 
 const torchAvailable = () => spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" }).status === 0 && fs.existsSync(TORCH_SCRIPT)
 
-/** Mean milliseconds per call of `fn` over about `seconds` (tinybench, after one warm-up call). */
-const measure = async (name: string, fn: () => void, seconds: number): Promise<number> => {
+/**
+ * Mean wall milliseconds per call of `fn` over about `seconds` (tinybench,
+ * after one warm-up call), and the mean CPU milliseconds of the whole process
+ * (all threads) per call.
+ */
+const measure = async (name: string, fn: () => void, seconds: number): Promise<{ ms: number; cpuMs: number }> => {
+  let cpu = 0
+  let calls = 0
+  const timed = () => {
+    const c0 = process.cpuUsage()
+    fn()
+    const c = process.cpuUsage(c0)
+    cpu += (c.user + c.system) / 1000
+    calls++
+  }
   const bench = new Bench({ time: seconds * 1000, iterations: 2, warmupIterations: 1, warmupTime: 0 })
-  bench.add(name, fn)
+  bench.add(name, timed)
   await bench.run()
   const result = bench.tasks[0]!.result
   if (result.state !== "completed") throw new Error(`benchmark ${name} did not complete (${result.state})`)
-  return result.latency.mean
+  return { ms: result.latency.mean, cpuMs: cpu / calls }
 }
 
 export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> => {
@@ -105,7 +123,9 @@ export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> =
   const common = { config: "small", vocab: V, ctx: T, dim: C, layers: L, heads: config.nHead, batch: B, threads: args.threads }
 
   const peak = want("peak") ? numpyPeak() : undefined
-  if (peak !== undefined) emit({ bench: "numpy-matmul-1024", gflops: round(peak, 2) })
+  if (peak !== undefined) {
+    emit({ bench: "numpy-matmul-1024", gflops: round(peak.wall, 2), gflops_per_cpu_s: round(peak.perCpu, 2) })
+  }
 
   const engine = await makeCpuEngine(config, initParams(config, 0), { threads: args.threads })
   const rng = (i: number) => (Math.imul(i + 1, 2654435761) >>> 8) % V
@@ -115,9 +135,20 @@ export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> =
   const dLogprobs = new Float32Array(B * T).fill(-1 / (B * T))
   const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 }
   const results: Record<string, number> = {}
+  /** GFLOP/s (wall and per CPU second) of `flop` done in `ms` wall / `cpuMs` CPU, and their shares of numpy's rates. */
+  const efficiency = (flop: number, ms: number, cpuMs: number) => {
+    const wall = flop / ms / 1e6
+    const perCpu = flop / cpuMs / 1e6
+    return {
+      cpu_ms: round(cpuMs),
+      gflops: round(wall, 2),
+      gflops_per_cpu_s: round(perCpu, 2),
+      ...(peak ? { share_of_numpy_peak: round(wall / peak.wall, 3), share_of_numpy_per_cpu_s: round(perCpu / peak.perCpu, 3) } : {})
+    }
+  }
 
   if (want("train")) {
-    const ms = await measure(
+    const { ms, cpuMs } = await measure(
       "train",
       () => {
         engine.zeroGrad()
@@ -138,14 +169,13 @@ export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> =
       ...common,
       ms_per_step: round(ms),
       tokens_per_s: round(tps),
-      gflops: round((tps * 3 * flopFwd) / 1e9, 2),
-      ...(peak ? { share_of_numpy_peak: round((tps * 3 * flopFwd) / 1e9 / peak, 3) } : {}),
+      ...efficiency(3 * flopFwd * B * T, ms, cpuMs),
       peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0)
     })
   }
 
   if (want("forward")) {
-    const ms = await measure("forward", () => engine.forward(batch), args.seconds)
+    const { ms, cpuMs } = await measure("forward", () => engine.forward(batch), args.seconds)
     const tps = (B * T * 1000) / ms
     results.forward = tps
     emit({
@@ -154,8 +184,7 @@ export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> =
       ...common,
       ms_per_batch: round(ms),
       tokens_per_s: round(tps),
-      gflops: round((tps * flopFwd) / 1e9, 2),
-      ...(peak ? { share_of_numpy_peak: round((tps * flopFwd) / 1e9 / peak, 3) } : {})
+      ...efficiency(flopFwd * B * T, ms, cpuMs)
     })
   }
 
