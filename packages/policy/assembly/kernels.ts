@@ -549,7 +549,8 @@ export function gelu_backward(dinp: usize, inp: usize, dout: usize, n: i32, tid:
 // ---------------------------------------------------------------------------
 // Causal self-attention over qkv [N, 3C] (q | k | v, heads side by side).
 // Per (batch, head): S = Q K^T * scale, P = softmax(S) masked causally
-// (stored [B, H, T, T], zero above the diagonal), y = P V. Each head's
+// (stored [B, H, T, T]; above the diagonal only the entries inside a row
+// block are written, as zeros, and nothing reads the rest), y = P V. Each head's
 // operands are packed once into the micro-kernel's slab layout; the products
 // then run over row blocks, skipping the masked upper triangle.
 
@@ -591,8 +592,8 @@ function packCols(dst: usize, src: usize, ld: i32, R: i32, D: i32): void {
   }
 }
 
-/** Softmax of row[0..n) in place, after scaling by `scale`; zeroes row[n..T). */
-@inline function softmaxRow(row: usize, n: i32, T: i32, scale: f32): void {
+/** Softmax of row[0..n) in place, after scaling by `scale`; zeroes row[n..end). */
+@inline function softmaxRow(row: usize, n: i32, end: i32, scale: f32): void {
   const n4 = n & ~3
   const sv = f32x4.splat(scale)
   let mv = f32x4.splat(-Infinity)
@@ -616,7 +617,7 @@ function packCols(dst: usize, src: usize, ld: i32, R: i32, D: i32): void {
   const iv = f32x4.splat(inv)
   for (let j = 0; j < n4; j += 4) v128.store(at(row, j), f32x4.mul(v128.load(at(row, j)), iv))
   for (let j = n4; j < n; j++) store<f32>(at(row, j), load<f32>(at(row, j)) * inv)
-  if (T > n) memory.fill(at(row, n), 0, (<usize>(T - n)) << 2)
+  if (end > n) memory.fill(at(row, n), 0, (<usize>(end - n)) << 2)
 }
 
 /** Floats of per-thread attention scratch for T positions and head size hs. */
@@ -638,7 +639,9 @@ export function attention_forward(P: usize, out: usize, qkv: usize, scratch: usi
     for (let r0 = 0; r0 < T; r0 += RB) {
       const r1 = min(T, r0 + RB)
       mmPrepacked(at(q, r0 * C3), (<usize>C3) << 2, 4, Kp, hs * 8, at(Pb, r0 * T), T, r1 - r0, min(T, ceil8(r1)), hs, false)
-      for (let t = r0; t < r1; t++) softmaxRow(at(Pb, t * T), t + 1, T, scale)
+      // zeros above the diagonal up to the block's last column: all that P V and the backward read
+      const end = min(T, ceil8(r1))
+      for (let t = r0; t < r1; t++) softmaxRow(at(Pb, t * T), t + 1, end, scale)
     }
     const o = at(out, b * T * C + h * hs)
     for (let r0 = 0; r0 < T; r0 += RB) {
@@ -684,7 +687,8 @@ export function attention_backward(dqkv: usize, datt: usize, P: usize, qkv: usiz
           v128.store(at(dr, j), f32x4.mul(f32x4.mul(v128.load(at(pr, j)), f32x4.sub(v128.load(at(dr, j)), dv)), sv))
         }
         for (let j = n4; j < n; j++) store<f32>(at(dr, j), load<f32>(at(pr, j)) * (load<f32>(at(dr, j)) - dot) * scale)
-        if (n < T) memory.fill(at(dr, n), 0, (<usize>(T - n)) << 2)
+        const end = min(T, ceil8(r1))
+        if (n < end) memory.fill(at(dr, n), 0, (<usize>(end - n)) << 2)
       }
       // dQ = dS K
       mmPrepacked(at(dS, r0 * T), (<usize>T) << 2, 4, Kp, T * 8, at(dq, r0 * C3), C3, r1 - r0, hs, r1, false)
