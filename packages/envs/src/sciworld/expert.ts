@@ -477,6 +477,87 @@ const planStateChange = (v: Variation, game: Game, mem: Memory): Plan => {
   return waitFor(need, precise)
 }
 
+// plants
+
+const planGrow = (v: Variation, game: Game, mem: Memory): Plan => {
+  const w = game.world
+  const type = String(v.params.seedType)
+  const here = w.agentRoom()
+  const greenhouse = w.room("greenhouse")
+  if (v.id === "5-2" && type === "orange" && w.inventory.children.some((o) => o.name === "orange")) {
+    const orange = w.inventory.children.find((o) => o.name === "orange")!
+    return focus("orange in inventory", orange, "I already carry an orange, which is exactly the fruit the task asks for.")
+  }
+  const jar = byOrdinal(w, mem.container!)!
+  const seed = byOrdinal(w, mem.target!)!
+  const pots = String(v.params.containerNames).split(",").map((n) => greenhouse.findDeep(n)!)
+  const wanted = v.id === "5-1" ? 1 : 3
+  if (v.id === "5-1" && game.goals.curIdx === 0) {
+    return ensureHere(w, seed) ?? focus(`${type} seed`, seed, `A ${type} seed is where the plant starts.`)
+  }
+  if (v.id === "5-2") {
+    const fruit = greenhouse.findDeep(type)
+    if (fruit && fruit.kind === "fruit") {
+      return ensureHere(w, fruit) ?? focus(type, fruit, `A ${type} has grown on one of the trees.`)
+    }
+  }
+  const planted = pots.filter((p) => p.children.some((o) => o.kind === "plant" && o.species === type))
+  if (planted.length < wanted) {
+    if (!jar.isInside(w.inventory)) return ensureHere(w, jar) ?? pickUp(jar, "The seeds have to go to the greenhouse.")
+    const pot = pots.find((p) => !p.children.some((o) => o.kind === "plant"))!
+    if (!pot.children.some((o) => o.kind === "soil")) {
+      const loose = w.accessible(greenhouse).find((o) => o.kind === "soil" && o.parent === greenhouse)
+      const carried = w.inventory.children.find((o) => o.kind === "soil")
+      const soil = carried ?? loose
+      if (soil) {
+        return ensureHere(w, pot) ?? act(`move soil to ${pot.name}`, { action: "move", objects: [soil, pot] }, [
+          `The ${pot.name} needs soil before a seed can grow in it.`,
+          `I put soil into the ${pot.name}.`,
+          `Soil first: moving it into the ${pot.name}.`
+        ])
+      }
+      const shovel = w.findAll((o) => o.name === "shovel")[0]!
+      if (!shovel.isInside(w.inventory)) return ensureHere(w, shovel) ?? pickUp(shovel, "There is no soil here, so I will dig some.")
+      if (here.name !== "outside") return teleport("outside")
+      const dug = w.accessible(here).find((o) => o.kind === "soil" && o.parent === here)
+      if (dug) return pickUp(dug, "I will carry the soil to the greenhouse.")
+      const ground = here.children.find((o) => o.kind === "ground")!
+      return act("use shovel on ground", { action: "use", objects: [shovel, ground] }, [
+        "Digging in the ground gives me soil.",
+        "I dig a hole to get some soil.",
+        "Let me use the shovel on the ground."
+      ])
+    }
+    const s = v.id === "5-1" ? seed : jar.children.find((o) => o.kind === "plant")!
+    return ensureHere(w, pot) ?? act(`move ${type} seed to ${pot.name}`, { action: "move", objects: [s, pot] }, [
+      `I plant a ${type} seed in the ${pot.name}.`,
+      `The ${pot.name} has soil, so a seed goes in.`,
+      `Planting a seed in the ${pot.name}.`
+    ])
+  }
+  if (here !== greenhouse) return teleport("greenhouse")
+  if (v.id === "5-2") {
+    const door = w.doorsOf(greenhouse).find((d) => d.open)
+    if (door) {
+      const other = w.otherSide(door, greenhouse).name
+      return act(`close door to ${other}`, { action: "close", objects: [door] }, [
+        "Closing the doors keeps the bees in the greenhouse with the flowers.",
+        `I close the door to the ${other} so the pollinators stay here.`,
+        "The bees should stay near the plants, so I shut the doors."
+      ])
+    }
+    const hive = greenhouse.findDeep("bee hive")
+    if (hive && !hive.open) {
+      return act("open bee hive", { action: "open", objects: [hive] }, ["The bees have to get out to pollinate.", "I open the bee hive.", "Releasing the bees."])
+    }
+  }
+  return act("wait", undefined, [
+    v.id === "5-1" ? "The seed is planted and watered by its pot. I wait for it to grow." : "Now the plants need time to grow, flower and be pollinated.",
+    "Growing takes time, so I wait.",
+    "Nothing to do but wait for the plants."
+  ])
+}
+
 // life stages
 
 const planLifeStages = (v: Variation, game: Game): Plan => {
@@ -584,6 +665,8 @@ export const planNext = (v: Variation, game: Game, mem: Memory, turns: ReadonlyA
       return planStateChange(v, game, mem)
     case "8":
       return planLifeStages(v, game)
+    case "5":
+      return planGrow(v, game, mem)
     case "2":
       return v.id === "2-1" ? planThermometer(v, game, mem, turns) : planMeltingPoint(v, game)
     case "3":
@@ -620,6 +703,12 @@ export const expertReply = (source: ExpertTaskSource, seed: number, request: Pol
       const fresh1 = cands.find((o) => o.parent?.kind !== "room" || true)!
       mem.target = ordinal(fw, cands[cands.length - 1] ?? fresh1)
     }
+  }
+  if (v.id.startsWith("5-")) {
+    const fw = fresh.world
+    const jar = fw.findAll((o) => o.name === "seed jar")[0]!
+    mem.container = ordinal(fw, jar)
+    mem.target = ordinal(fw, jar.children[0]!)
   }
   if (v.id === "2-1") {
     const name = String(v.params.objectName)

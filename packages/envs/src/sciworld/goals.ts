@@ -177,7 +177,7 @@ export const inRoomWithObject = (name: string, key?: string, requires?: Readonly
   description: `be in the same location as the ${name}`,
   ...(key ? { key } : {}),
   ...(requires ? { requires } : {}),
-  evaluate: (ctx) => objectsIn(ctx.world.agentRoom(), (o) => o.name === name)
+  evaluate: (ctx) => objectsIn(ctx.world.agentRoom(), (o) => o.name === name || o.descName() === name)
 })
 
 export const moveToNewLocation = (unlessIn?: string): UnorderedGoal => ({

@@ -313,13 +313,13 @@ describe("environment", () => {
       const seen = yield* env.tasks("seen")
       const unseen = yield* env.tasks("unseen")
       const dev = yield* env.tasks("dev")
-      expect(seen.length).toBe(174)
-      expect(unseen.length).toBe(191)
-      expect(dev.length).toBe(109)
+      expect(seen.length).toBe(184)
+      expect(unseen.length).toBe(201)
+      expect(dev.length).toBe(114)
       expect(seen.every((t) => t.metadata.enabled === true)).toBe(true)
       const types = (env as ReturnType<typeof makeEnvironment>).taskTypes
       expect(types.filter((t) => !t.enabled).every((t) => t.reason.length > 0)).toBe(true)
-      const missing = yield* Effect.exit(env.task("5-1/0"))
+      const missing = yield* Effect.exit(env.task("5-2/0"))
       expect(Exit.isFailure(missing)).toBe(true)
     }))
 
