@@ -142,7 +142,8 @@ export const compileGame = (cd: CompiledDomain, problemText: string): GameData =
     (objects) => {
       for (const c of cd.domain.constants) typeOf.set(c.name, c.type)
       for (const o of objects) typeOf.set(o.name, o.type)
-      consts = [...typeOf.keys()].sort(byCodePoint)
+      // the default sort compares UTF-16 code units: code-point order for these (ASCII) ids, and native speed
+      consts = [...typeOf.keys()].sort()
       n = consts.length
       inFact = new Uint8Array(n)
       return consts
