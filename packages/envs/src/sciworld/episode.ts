@@ -33,7 +33,8 @@ export class SciWorldEpisode implements Episode {
       reward: this.best,
       done: this.finished,
       valid: r.parsed,
-      info: { score: r.score, ticks: g.world.ticks, completed: g.completed, failed: g.failed }
+      // etoSuccess: the paper's harness counts any `done` (failures and the tick limit included)
+      info: { score: r.score, ticks: g.world.ticks, completed: g.completed, failed: g.failed, etoSuccess: this.finished }
     }
   }
 
