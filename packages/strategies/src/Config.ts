@@ -108,7 +108,11 @@ export const ExperimentConfig = Schema.Struct({
     nPositions: Schema.optionalKey(PositiveInt),
     vocabSize: Schema.optionalKey(PositiveInt),
     /** Most tokens generated per agent turn. */
-    maxReplyTokens: Schema.optionalKey(PositiveInt)
+    maxReplyTokens: Schema.optionalKey(PositiveInt),
+    /** Observations the model sees are cut to this many characters (see Training.compactTurns). */
+    maxObservationChars: Schema.optionalKey(PositiveInt),
+    /** "none": an empty instruction prompt (a model trained from scratch gains nothing from a constant text). */
+    instructionPrompt: Schema.optionalKey(Schema.Literals(["full", "none"]))
   })),
   engine: Schema.optionalKey(Schema.Literals(["cpu", "tfjs"])),
   strategies: Schema.NonEmptyArray(StrategyConfig)

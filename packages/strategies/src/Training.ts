@@ -57,6 +57,9 @@ export interface ModelSettings {
   readonly engine: "cpu" | "tfjs"
   /** Most tokens generated per agent turn. */
   readonly maxReplyTokens: number
+  /** Observation view: characters kept per observation (undefined: all). */
+  readonly maxObservationChars: number | undefined
+  readonly instructionPrompt: "full" | "none"
 }
 
 export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
@@ -66,8 +69,37 @@ export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
   nPositions: c.model?.nPositions ?? 512,
   vocabSize: c.model?.vocabSize ?? 2048,
   engine: c.engine ?? "cpu",
-  maxReplyTokens: c.model?.maxReplyTokens ?? 64
+  maxReplyTokens: c.model?.maxReplyTokens ?? 64,
+  maxObservationChars: c.model?.maxObservationChars,
+  instructionPrompt: c.model?.instructionPrompt ?? "full"
 })
+
+/** The instruction prompt the model is trained and prompted with. */
+export const instructionOf = (env: EnvironmentShape, m: ModelSettings): string => (m.instructionPrompt === "none" ? "" : env.instructionPrompt)
+
+/**
+ * The observation view of a small context: an observation that restates the
+ * task instruction at its start ("Instruction: [SEP] ... [SEP] ", as WebShop
+ * pages do) loses that restatement (the first observation keeps the task),
+ * and observations are cut to \`maxChars\` characters.
+ */
+export const compactObservation = (text: string, maxChars: number | undefined): string => {
+  const stripped = text.replace(/^\s*Instruction:\s*\[SEP\][^[]*\[SEP\]\s*/, "")
+  return maxChars === undefined || stripped.length <= maxChars ? stripped : stripped.slice(0, maxChars)
+}
+
+export const compactTurns = (turns: ReadonlyArray<Turn>, m: ModelSettings): Array<Turn> =>
+  turns.map((t) => ({ ...t, observation: compactObservation(t.observation, m.maxObservationChars) }))
+
+/** The dialogue the model sees for a trajectory (training and prompting alike). */
+export const dialogueOf = (env: EnvironmentShape, m: ModelSettings, initialObservation: string, turns: ReadonlyArray<Turn>): Render.Dialogue =>
+  Render.fromTurns(instructionOf(env, m), initialObservation, compactTurns(turns, m))
+
+/** A policy seeing the compact view of each request. */
+export const viewPolicy = (policy: PolicyShape, m: ModelSettings): PolicyShape =>
+  m.maxObservationChars === undefined
+    ? policy
+    : { ...policy, act: (requests) => policy.act(requests.map((r) => ({ ...r, turns: compactTurns(r.turns, m) }))) }
 
 /** What of the model settings changes a trained checkpoint. */
 const trainingModelKey = (m: ModelSettings) => ({
@@ -76,7 +108,9 @@ const trainingModelKey = (m: ModelSettings) => ({
   nHead: m.nHead,
   nPositions: m.nPositions,
   vocabSize: m.vocabSize,
-  engine: m.engine
+  engine: m.engine,
+  maxObservationChars: m.maxObservationChars ?? null,
+  instructionPrompt: m.instructionPrompt
 })
 
 export const CheckpointManifest = Schema.Struct({
@@ -173,7 +207,7 @@ export const trainSft = (
       Effect.gen(function*() {
         const trajectories = (yield* Effect.forEach(data, readTrajectories)).flat()
         if (trajectories.length === 0) return yield* new InvalidInput({ reason: "SFT: the training set is empty" })
-        const dialogues = trajectories.map((t) => Render.fromTurns(env.instructionPrompt, t.initialObservation, t.turns))
+        const dialogues = trajectories.map((t) => dialogueOf(env, model, t.initialObservation, t.turns))
         const t = options.training
         const estimated = Math.ceil((t.epochs * dialogues.length) / t.batchSize)
         const result = yield* Sft.runSft({
@@ -216,13 +250,13 @@ export const trainSft = (
  */
 export const renderTargets = (
   tok: Tokenizer.Tokenizer,
-  instruction: string,
+  view: { readonly env: EnvironmentShape; readonly model: ModelSettings },
   initialObservation: string,
   turns: ReadonlyArray<Turn>,
   firstTarget: number,
   maxTokens: number
 ): Batch.Sequence & { readonly ids: Int32Array; readonly mask: Uint8Array } => {
-  const r = Render.render(tok, Render.fromTurns(instruction, initialObservation, turns), maxTokens)
+  const r = Render.render(tok, dialogueOf(view.env, view.model, initialObservation, turns), maxTokens)
   const skip = Math.max(0, firstTarget - r.droppedTurns)
   const mask = Uint8Array.from(r.mask)
   if (skip > 0) {
@@ -304,8 +338,8 @@ export const trainDpo = (
         const tok = ckpt.tokenizer, T = ckpt.config.nPositions
         const seqs: Array<Batch.Sequence> = []
         for (const p of list) {
-          seqs.push(renderTargets(tok, env.instructionPrompt, p.initialObservation, [...p.prefix, ...p.chosen], p.prefix.length, T))
-          seqs.push(renderTargets(tok, env.instructionPrompt, p.initialObservation, [...p.prefix, ...p.rejected], p.prefix.length, T))
+          seqs.push(renderTargets(tok, { env, model }, p.initialObservation, [...p.prefix, ...p.chosen], p.prefix.length, T))
+          seqs.push(renderTargets(tok, { env, model }, p.initialObservation, [...p.prefix, ...p.rejected], p.prefix.length, T))
         }
         const engine = yield* startEngine(model.engine, ckpt)
         const t = options.training
@@ -390,7 +424,7 @@ export const withCheckpointPolicy = <A, E, R>(
   Effect.acquireUseRelease(
     Generate.makeCheckpointPolicy({
       checkpoint: checkpointDir(ckpt),
-      instructionPrompt: env.instructionPrompt,
+      instructionPrompt: instructionOf(env, model),
       engine: model.engine,
       name: o.name,
       sampling: { temperature: o.temperature, seed: o.seed, maxTokens: model.maxReplyTokens }
@@ -398,10 +432,15 @@ export const withCheckpointPolicy = <A, E, R>(
     (policy) =>
       use({
         name: o.name,
-        policy,
+        policy: viewPolicy(policy, model),
         from: ckpt,
         // Greedy decoding does not depend on the sampling seed.
-        settings: { temperature: o.temperature, maxTokens: model.maxReplyTokens, ...(o.temperature > 0 ? { seed: o.seed } : {}) }
+        settings: {
+          temperature: o.temperature,
+          maxTokens: model.maxReplyTokens,
+          view: { maxObservationChars: model.maxObservationChars ?? null, instructionPrompt: model.instructionPrompt },
+          ...(o.temperature > 0 ? { seed: o.seed } : {})
+        }
       }),
     (policy) => Effect.sync(() => policy.dispose())
   )
@@ -519,13 +558,13 @@ export const trainPpo = (
         const metrics: Record<string, number> = {}
         let step = 0
         for (let it = 0; it < options.iterations; it++) {
-          const sampler = enginePolicy(engine, tok, env.instructionPrompt, "ppo", Generate.defaultSampling({
+          const sampler = enginePolicy(engine, tok, instructionOf(env, model), "ppo", Generate.defaultSampling({
             temperature: options.temperature,
             maxTokens: model.maxReplyTokens,
             seed: Random.hashString(`ppo:${options.seed}:${it}`)
           }))
-          const episodes = yield* rollout(env, sampler, tasks, { source: { kind: "policy", name: "ppo" } })
-          const seqs = episodes.map((e) => renderTargets(tok, env.instructionPrompt, e.initialObservation, e.turns, 0, T))
+          const episodes = yield* rollout(env, viewPolicy(sampler, model), tasks, { source: { kind: "policy", name: "ppo" } })
+          const seqs = episodes.map((e) => renderTargets(tok, { env, model }, e.initialObservation, e.turns, 0, T))
           const current = forwardAll(engine, seqs, 8)
           const ref = forwardAll(reference, seqs, 8)
           let klSum = 0

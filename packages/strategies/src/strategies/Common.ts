@@ -23,13 +23,15 @@ export const sftTraining = (ctx: StrategyContext): ResolvedTraining => {
 export const sftAgent = (ctx: StrategyContext) =>
   trainSft(ctx.env, modelSettings(ctx.config), [ctx.expert], { training: sftTraining(ctx), seed: ctx.seed })
 
-/** Random-policy episodes per training task that the untuned model is pretrained on. */
-export const UNTUNED_SAMPLES = 2
+/** Random-policy episodes per training task that the untuned model is pretrained on, and its epochs. */
+export const UNTUNED_SAMPLES = 1
+export const UNTUNED_EPOCHS = 1
 
 /**
  * The untuned agent of the self-play experiments. No pretrained chat model
- * exists here, so this is a model trained (from scratch, with the SFT
- * settings) only on episodes of the random valid-action policy on the
+ * exists here, so this is a model trained from scratch (SFT learning rate
+ * and batch size, one epoch) only on episodes of the random valid-action
+ * policy on the
  * training tasks: it knows the reply format and the actions' syntax, not how
  * to solve a task.
  */
@@ -42,7 +44,10 @@ export const untunedAgent = (ctx: StrategyContext) =>
       samples: UNTUNED_SAMPLES,
       seed: ctx.seed
     })
-    return yield* trainSft(ctx.env, modelSettings(ctx.config), [episodes], { training: sftTraining(ctx), seed: ctx.seed })
+    return yield* trainSft(ctx.env, modelSettings(ctx.config), [episodes], {
+      training: { ...sftTraining(ctx), epochs: UNTUNED_EPOCHS },
+      seed: ctx.seed
+    })
   })
 
 /** A stable policy name for a checkpoint, so its evaluations are shared. */
