@@ -300,6 +300,52 @@ describe("scoring per enabled task type", () => {
     expect(bad.steps[1]!.score).toBe(-1)
   })
 
+  it("2-2: focusing a non-box waits, the wrong box fails, the right one completes", () => {
+    const base = ["teleport to kitchen", "focus on thermometer", "focus on tin"]
+    const wrong = play("2-2", 327, [...base, "focus on table", "focus on green box"])
+    expect(wrong.steps[3]!.score).toBeGreaterThan(0)
+    expect(wrong.g.failed).toBe(true)
+    const right = play("2-2", 327, [...base, "focus on red box"])
+    expect(right.g.completed).toBe(true)
+  })
+
+  it("2-1: the box is judged by the object's current temperature", () => {
+    const g = newGame(variation("2-1", 405), DEFAULT_SETTINGS)
+    for (const a of ["teleport to kitchen", "focus on thermometer", "pick up thermometer", "teleport to bathroom", "focus on unknown substance B"]) g.step(a)
+    const reading = g.step("use thermometer on unknown substance B").observation
+    const t = Number(/of (-?\d+) degrees/.exec(reading)![1])
+    g.step("put down thermometer")
+    g.step("pick up unknown substance B")
+    const wrongBox = t >= 200 ? "purple box" : "yellow box"
+    g.step(`move unknown substance B to ${wrongBox}`)
+    expect(g.failed).toBe(true)
+  })
+
+  it("8-1: each stage must be focused in order; refocusing too early fails", () => {
+    const early = play("8-1", 9, ["teleport to outside", "focus on giant tortoise", "focus on giant tortoise"])
+    expect(early.steps[1]!.obs).toBe("You focus on the giant tortoise egg.")
+    expect(early.g.failed).toBe(true)
+    const patient = play("8-1", 9, ["teleport to outside", "focus on giant tortoise", "wait", "wait", "focus on giant tortoise"])
+    expect(patient.steps[4]!.obs).toBe("You focus on the hatchling giant tortoise.")
+    expect(patient.g.goals.curIdx).toBe(2)
+  })
+
+  it("5-1: a planted seed with soil grows through the stages in a self-watering pot", () => {
+    const { g } = play("5-1", 93, [
+      "teleport to bathroom",
+      "focus on orange seed",
+      "0",
+      "pick up seed jar",
+      "teleport to greenhouse",
+      "move orange seed to flower pot 1",
+      "0",
+      "wait",
+      "wait",
+      "wait"
+    ])
+    expect(g.completed).toBe(true)
+  })
+
   it("6-3 wording follows the setting", () => {
     const v = variation("6-3", 3)
     expect(newGame(v, DEFAULT_SETTINGS).spec.description.endsWith("focus on the green-blue paint.")).toBe(true)
