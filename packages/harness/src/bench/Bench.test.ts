@@ -3,6 +3,9 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
+import { Paths } from "@eto/core"
+import { compareTables } from "../commands/compare"
+import { MAIN, readCsv } from "../report/Csv"
 import { readResults } from "../report/Markdown"
 import { configFileFor, runBench } from "./Bench"
 
@@ -63,6 +66,11 @@ describe("bench webshop --scale smoke", () => {
       expect(fs.existsSync(path.join(options.reportsDir, "figures", "webshop-iterations.svg"))).toBe(true)
       expect(fs.existsSync(path.join(options.reportsDir, "figures", "webshop-main.svg"))).toBe(true)
       expect(lines.filter((l) => / done in /.test(l)).length).toBeGreaterThan(20)
+
+      // No method fell below the committed smoke results (results/webshop/smoke/main.csv).
+      const committed = yield* readCsv(path.join(Paths.repoRoot(), "results", "webshop", "smoke", "main.csv"), MAIN)
+      const regressions = compareTables(committed, r.main).filter((c) => c.status === "regressed" || c.status === "missing")
+      expect(regressions.map((c) => `${c.method}: ${c.change}`)).toEqual([])
 
       const rerun: Array<string> = []
       const again = yield* runBench({ ...options, log: (l) => rerun.push(l) })
