@@ -196,7 +196,7 @@ const planMix = (v: Variation, game: Game, mem: Memory): Plan => {
   }
   const want = missing[0]!
   const pool = w.findAll((o) => o.name === want && !o.isInside(c) && o.room() !== undefined)
-  const local = w.accessible(here).filter((o) => o.name === want && !o.isInside(c))
+  const local = w.findAll((o) => o.name === want && !o.isInside(c), here)
   const target = local[0] ?? pool.find((o) => o.room()!.name === String(v.params.location)) ?? pool[0]
   if (!target) throw new Error(`expert: no ${want} for ${v.id}/${v.variation}`)
   if (!local.includes(target)) return teleport(target.room()!.name)
@@ -238,7 +238,7 @@ const planPaint = (v: Variation, game: Game, mem: Memory): Plan => {
     ])
   }
   const want = missing[0]!
-  const src = w.accessible(here).find((o) => o.name === want && !o.isInside(c))
+  const src = w.findAll((o) => o.name === want && !o.isInside(c), here)[0]
   if (!src) throw new Error(`expert: no ${want} in ${here.name} for ${v.id}/${v.variation}`)
   return act(`pour ${want} into ${c.name}`, { action: "pour", objects: [src, c] }, [
     `${goal.charAt(0).toUpperCase()}${goal.slice(1)} needs ${inputs.join(" and ")}. I will pour the ${want} into the ${c.name}.`,
@@ -593,7 +593,7 @@ const planMeltingPoint = (v: Variation, game: Game): Plan => {
     return ensureHere(w, therm) ?? focus("thermometer", therm, "The task starts with the thermometer.")
   }
   if (idx === 1) {
-    const here = w.accessible(w.agentRoom()).find((o) => o.name === name)
+    const here = w.findAll((o) => o.name === name, w.agentRoom())[0]
     if (here) return focus(name, here, `The ${name} is the substance to examine.`)
     const anywhere = w.findAll((o) => o.name === name && o.room() !== undefined)
     const kitchen = anywhere.find((o) => o.room()!.name === String(v.params.location)) ?? anywhere[0]
@@ -681,6 +681,41 @@ export interface ExpertTaskSource {
   readonly settings: Settings
 }
 
+/** The outermost closed container (below the room) that hides an object, if any. */
+const closedAround = (o: Obj): Obj | undefined => {
+  let hidden: Obj | undefined
+  for (let p = o.kind === "terminal" ? o.terminalOf : o.parent; p && p.kind !== "room"; p = p.parent) {
+    if (p.closable && !p.open && p.kind !== "door") hidden = p
+  }
+  return hidden
+}
+
+/** Opens whatever closed container stands between the plan and its objects. */
+const withAccess = (plan: Plan): Plan => {
+  const intent = plan.intent
+  if (!intent) return plan
+  const targets = [...intent.objects]
+  for (const o of targets) {
+    const box = closedAround(o)
+    if (box) {
+      return act(`open ${box.name}`, { action: "open", objects: [box] }, [
+        `The ${o.name} is inside the closed ${box.name}, so I open it first.`,
+        `I need to open the ${box.name} to reach the ${o.name}.`,
+        `First, open the ${box.name}.`
+      ])
+    }
+  }
+  const dest = intent.action === "move" || intent.action === "pour" ? intent.objects[1] : undefined
+  if (dest && dest.closable && !dest.open) {
+    return act(`open ${dest.name}`, { action: "open", objects: [dest] }, [
+      `The ${dest.name} is closed; I open it before putting anything inside.`,
+      `Opening the ${dest.name} first.`,
+      `I need the ${dest.name} open.`
+    ])
+  }
+  return plan
+}
+
 const sameAction = (a: ParsedAction, b: ParsedAction) =>
   a.action === b.action && a.objects.length === b.objects.length && a.objects.every((o, i) => o === b.objects[i])
 
@@ -728,9 +763,16 @@ export const expertReply = (source: ExpertTaskSource, seed: number, request: Pol
   for (const t of request.turns) if (t.action !== "") game.step(t.action)
   const rng = Random.make(`sciworld-expert:${seed}:${request.task.id}:${request.turns.length}`)
   const pending = game.pending
+  const safePlan = (): Plan => {
+    try {
+      return withAccess(planNext(v, game, mem, request.turns))
+    } catch {
+      return act("look around", undefined, ["I am not sure what to do next, so I look around.", "Let me look around again.", "I should check my surroundings."])
+    }
+  }
   if (pending !== undefined) {
     game.pending = undefined
-    const plan = planNext(v, game, mem, request.turns)
+    const plan = safePlan()
     game.pending = pending
     const idx = plan.intent ? pending.findIndex((p) => sameAction(p, plan.intent!)) : 0
     const i = idx < 0 ? 0 : idx
@@ -743,7 +785,7 @@ export const expertReply = (source: ExpertTaskSource, seed: number, request: Pol
       String(i)
     )
   }
-  const plan = planNext(v, game, mem, request.turns)
+  const plan = safePlan()
   return formatReply(rng.pick(plan.thought), plan.action)
 }
 
