@@ -75,13 +75,21 @@ const numpyPeak = (): { wall: number; perCpu: number } | undefined => {
 
 const TorchResult = Schema.Struct({ tokens_per_s: Schema.Number, gflops: Schema.Number, torch: Schema.String })
 
+/** CPU seconds used so far by this process's finished children (Linux /proc). */
+const childCpuSeconds = (): number => {
+  const fields = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ")
+  // after "pid (comm) ": state is field 3, cutime and cstime are fields 16 and 17
+  return (Number(fields[13]) + Number(fields[14])) / 100
+}
+
 const torchRun = (mode: "train" | "forward", seconds: number, threads: number) => {
+  const cpu0 = childCpuSeconds()
   const r = spawnSync(PYTHON, [TORCH_SCRIPT, "--mode", mode, "--seconds", String(seconds), "--threads", String(threads)], {
     encoding: "utf8"
   })
   if (r.status !== 0) throw new Error(`torch reference (${mode}) failed: ${r.stderr.trim().split("\n").pop()}`)
   const line = r.stdout.trim().split("\n").pop() ?? ""
-  return Schema.decodeUnknownSync(TorchResult)(JSON.parse(line))
+  return { ...Schema.decodeUnknownSync(TorchResult)(JSON.parse(line)), cpuSeconds: childCpuSeconds() - cpu0 }
 }
 
 const torchAvailable = () => spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" }).status === 0 && fs.existsSync(TORCH_SCRIPT)
@@ -163,6 +171,7 @@ export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> =
     )
     const tps = (B * T * 1000) / ms
     results.train = tps
+    results.trainPerCpu = (B * T * 1000) / cpuMs
     emit({
       bench: "train",
       engine: "cpu",
@@ -178,6 +187,7 @@ export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> =
     const { ms, cpuMs } = await measure("forward", () => engine.forward(batch), args.seconds)
     const tps = (B * T * 1000) / ms
     results.forward = tps
+    results.forwardPerCpu = (B * T * 1000) / cpuMs
     emit({
       bench: "forward",
       engine: "cpu",
@@ -246,16 +256,24 @@ export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> =
     }
     for (const mode of ["train", "forward"] as const) {
       const mine = results[mode]
-      if (mine === undefined) continue
+      const mineCpu = results[`${mode}PerCpu`]
+      if (mine === undefined || mineCpu === undefined) continue
       const t = torchRun(mode, args.seconds, args.threads)
+      // The script's whole CPU time (import and 2 warm-up steps included) against its timed
+      // tokens plus the warm-up's: a per-CPU-second rate that holds up when the cores are shared.
+      const torchTokens = t.tokens_per_s * args.seconds + 2 * B * T
+      const torchPerCpu = torchTokens / t.cpuSeconds
       emit({
         bench: "compare-torch",
         mode,
         torch: t.torch,
         torch_tokens_per_s: t.tokens_per_s,
         torch_gflops: t.gflops,
+        torch_tokens_per_cpu_s: round(torchPerCpu),
         cpu_tokens_per_s: round(mine),
-        ratio: round(mine / t.tokens_per_s, 2)
+        cpu_tokens_per_cpu_s: round(mineCpu),
+        ratio: round(mine / t.tokens_per_s, 2),
+        ratio_per_cpu_s: round(mineCpu / torchPerCpu, 2)
       })
     }
   }
