@@ -286,33 +286,48 @@ export const readProblem = (
   let i = 0
   let tokenStart = 0
   let tokenHash = 0
+  let tokenHash2 = 0
   /** Skips blanks and comments; returns the next character code or -1 at the end. */
+  // the scanning loops work on a local copy of the position (closure variables are slow in hot loops)
   const peek = (): number => {
+    let j = i
     for (;;) {
-      while (i < n) {
-        const c = src.charCodeAt(i)
-        if (c === 32 || c === 10 || c === 13 || c === 9 || c === 12) i++
+      let c = -1
+      while (j < n) {
+        c = src.charCodeAt(j)
+        if (c === 32 || c === 10 || c === 13 || c === 9 || c === 12) j++
         else break
       }
-      if (i >= n) return -1
-      const c = src.charCodeAt(i)
-      if (c !== 59) return c
-      while (i < n && src.charCodeAt(i) !== 10) i++
+      if (j >= n) {
+        i = j
+        return -1
+      }
+      if (c !== 59) {
+        i = j
+        return c
+      }
+      while (j < n && src.charCodeAt(j) !== 10) j++
     }
   }
   /** Scans a word starting at `i`, leaving its bounds and hash in tokenStart / i / tokenHash. */
   const scanWord = () => {
-    tokenStart = i
-    let h = 0x811c9dc5
-    h = Math.imul(h ^ src.charCodeAt(i), 0x01000193)
-    i++
-    while (i < n) {
-      const d = src.charCodeAt(i)
+    let j = i
+    tokenStart = j
+    const c0 = src.charCodeAt(j)
+    let h = Math.imul(0x811c9dc5 ^ c0, 0x01000193)
+    let h2 = Math.imul(0x2f0b3c1d ^ c0, 0x5bd1e995)
+    j++
+    while (j < n) {
+      const d = src.charCodeAt(j)
       if (d === 40 || d === 41 || d === 59 || d === 63 || d === 32 || d === 10 || d === 13 || d === 9 || d === 12) break
       h = Math.imul(h ^ d, 0x01000193)
-      i++
+      h2 = Math.imul(h2 ^ d, 0x5bd1e995)
+      j++
     }
-    tokenHash = h >>> 0
+    i = j
+    // small integers: no boxed numbers as map keys
+    tokenHash = h & 0x3fffffff
+    tokenHash2 = h2 & 0x3fffffff
   }
   /** Next token: "(" | ")" | a word | "" at the end. */
   const next = (): string => {
@@ -329,31 +344,50 @@ export const readProblem = (
     scanWord()
     return src.slice(tokenStart, i)
   }
+  // Words are matched by two independent 30-bit hashes computed while scanning, so an argument
+  // needs no character comparison unless two declared names share the first hash.
   const hashOf = (name: string): number => {
     let h = 0x811c9dc5
     for (let k = 0; k < name.length; k++) h = Math.imul(h ^ name.charCodeAt(k), 0x01000193)
-    return h >>> 0
+    return h & 0x3fffffff
   }
-  const table = (list: ReadonlyArray<string>) => {
-    const out = new Map<number, number | Array<number>>()
+  const hash2Of = (name: string): number => {
+    let h = 0x2f0b3c1d
+    for (let k = 0; k < name.length; k++) h = Math.imul(h ^ name.charCodeAt(k), 0x5bd1e995)
+    return h & 0x3fffffff
+  }
+  interface Table {
+    readonly byHash: Map<number, number | Array<number>>
+    readonly hash2: Int32Array
+    readonly names: ReadonlyArray<string>
+  }
+  const table = (list: ReadonlyArray<string>): Table => {
+    const byHash = new Map<number, number | Array<number>>()
+    const hash2 = new Int32Array(list.length)
     list.forEach((name, id) => {
       const h = hashOf(name)
-      const prev = out.get(h)
-      out.set(h, prev === undefined ? id : typeof prev === "number" ? [prev, id] : [...prev, id])
+      hash2[id] = hash2Of(name)
+      const prev = byHash.get(h)
+      byHash.set(h, prev === undefined ? id : typeof prev === "number" ? [prev, id] : [...prev, id])
     })
-    return out
+    return { byHash, hash2, names: list }
   }
   const predHash = table(predicates)
-  let names: ReadonlyArray<string> = []
-  let byHash = new Map<number, number | Array<number>>()
-  /** The index in `names` of the word just scanned, or -1. */
-  const lookup = (byHash: Map<number, number | Array<number>>, names: ReadonlyArray<string>): number => {
-    const hit = byHash.get(tokenHash)
+  let objectTable = table([])
+  /** The index of the word just scanned in a table's names, or -1. */
+  const lookup = (t: Table): number => {
+    const hit = t.byHash.get(tokenHash)
     if (hit === undefined) return -1
-    const len = i - tokenStart
-    if (typeof hit === "number") return names[hit]!.length === len && src.startsWith(names[hit]!, tokenStart) ? hit : -1
-    for (const id of hit) if (names[id]!.length === len && src.startsWith(names[id]!, tokenStart)) return id
+    if (typeof hit === "number") return t.hash2[hit] === tokenHash2 && t.names[hit]!.length === i - tokenStart ? hit : -1
+    for (const id of hit) if (sameAt(t.names[id]!, i - tokenStart)) return id
     return -1
+  }
+  /** Whether the word just scanned is `name` (compared in place, from the end: ids share long prefixes). */
+  const sameAt = (name: string, len: number): boolean => {
+    if (name.length !== len) return false
+    const start = tokenStart
+    for (let k = len - 1; k >= 0; k--) if (name.charCodeAt(k) !== src.charCodeAt(start + k)) return false
+    return true
   }
   const expect = (want: string) => {
     const t = next()
@@ -388,8 +422,7 @@ export const readProblem = (
         if (w === "" || w === "(") throw new PddlError("bad :objects list")
         words.push(w)
       }
-      names = onObjects(typedList(words))
-      byHash = table(names)
+      objectTable = table(onObjects(typedList(words)))
       objectsSeen = true
     } else if (key === ":init") {
       if (!objectsSeen) throw new PddlError(":init before :objects")
@@ -399,7 +432,7 @@ export const readProblem = (
         const c0 = peek()
         if (c0 === 40 || c0 === 41 || c0 === -1) throw new PddlError("expected a predicate in :init")
         scanWord()
-        const pred = lookup(predHash, predicates)
+        const pred = lookup(predHash)
         if (pred < 0) {
           const word = src.slice(tokenStart, i)
           if (word === "=" || word === "not") throw new PddlError(`'${word}' is not supported in :init`)
@@ -414,7 +447,7 @@ export const readProblem = (
           }
           if (c === 40 || c === -1) throw new PddlError(`bad arguments of '${predicates[pred]}' in :init`)
           scanWord()
-          const id = lookup(byHash, names)
+          const id = lookup(objectTable)
           if (id < 0) throw new PddlError(`undeclared object '${src.slice(tokenStart, i)}' in :init`)
           args.push(id)
         }
