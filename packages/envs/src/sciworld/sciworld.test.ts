@@ -403,6 +403,16 @@ describe("environment", () => {
       }
     }))
 
+  it.effect("with openContainers=false the expert opens what it needs", () =>
+    Effect.gen(function*() {
+      const closedEnv = makeEnvironment(variations, { ...DEFAULT_SETTINGS, openContainers: false })
+      const seen = yield* closedEnv.tasks("seen")
+      const tasks = ["1-2", "2-2", "6-3"].map((type) => seen.find((t) => t.metadata.taskType === type)!)
+      const trajs = yield* rollout(closedEnv, closedEnv.expert(3), tasks, { source: { kind: "expert" } })
+      for (const t of trajs) expect([t.task.id, t.reward]).toEqual([t.task.id, 1])
+      expect(trajs.some((t) => t.turns.some((turn) => turn.action.startsWith("open ")))).toBe(true)
+    }))
+
   it("episode reward is the best score so far and a format error resets it", () => {
     const ep = Effect.runSync(env.reset("7-3/0"))
     expect(ep.initialObservation.startsWith("Task Description:\nYour task is to find the animal")).toBe(true)
