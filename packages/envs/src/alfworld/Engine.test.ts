@@ -130,6 +130,26 @@ describe("alfworld engine: worked examples", () => {
     ])
   })
 
+  it("closing, reopening, examining a receptacle, and a second use of a lamp", () => {
+    expect(playRaw(TWO, ["go to safe 1", "open safe 1", "close safe 1", "examine safe 1", "close safe 1", "open safe 1"]).map((r) => r[1])).toEqual([
+      "You arrive at loc 7. The safe 1 is closed.",
+      "You open the safe 1. The safe 1 is open. In it, you see a cellphone 2.",
+      "You close the safe 1.",
+      "The safe 1 is closed.",
+      NOTHING_HAPPENS,
+      "You open the safe 1. The safe 1 is open. In it, you see a cellphone 2."
+    ])
+    // the lamp stays on ("toggled"): using it again says the same, and arriving later with the object wins
+    expect(playRaw(LAMP, ["go to desk 1", "use desklamp 1", "use desklamp 1", "go to desk 2", "take alarmclock 1 from desk 2", "go to desk 1"])).toEqual([
+      ["go to desk 1", "You arrive at loc 14. On the desk 1, you see a bowl 1, a desklamp 1, a mug 1, and a pencil 1.", false],
+      ["use desklamp 1", "You turn on the desklamp 1.", false],
+      ["use desklamp 1", "You turn on the desklamp 1.", false],
+      ["go to desk 2", "You arrive at loc 24. On the desk 2, you see a alarmclock 1.", false],
+      ["take alarmclock 1 from desk 2", "You pick up the alarmclock 1 from the desk 2.", false],
+      ["go to desk 1", "You arrive at loc 14. On the desk 1, you see a bowl 1, a desklamp 1, a mug 1, and a pencil 1.", true]
+    ])
+  })
+
   it.effect("co-located receptacles: no go-to needed, look lists both and the moved object", () =>
     Effect.gen(function*() {
       const ep = yield* env.reset(COLOC)
