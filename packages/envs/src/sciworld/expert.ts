@@ -24,14 +24,14 @@ export interface Plan {
 const ordinal = (w: World, o: Obj): number => o.uuid - w.universe.uuid
 const byOrdinal = (w: World, k: number): Obj | undefined => w.findAll((o) => o.uuid - w.universe.uuid === k)[0]
 
-const teleport = (room: string): Plan => ({
-  action: `teleport to ${room}`,
-  thought: [
-    `I need to be in the ${room} next, so I will teleport there.`,
-    `The next thing I need is in the ${room}. Teleporting there.`,
-    `Let me go to the ${room}.`
-  ]
-})
+const teleport = (room: string): Plan => {
+  const at = room === "outside" ? "outside" : `in the ${room}`
+  const to = room === "outside" ? "outside" : `to the ${room}`
+  return {
+    action: `teleport to ${room}`,
+    thought: [`I need to be ${at} next, so I will teleport there.`, `The next thing I need is ${at}. Teleporting there.`, `Let me go ${to}.`]
+  }
+}
 
 const focus = (ref: string, o: Obj, why: string): Plan => ({
   action: `focus on ${ref}`,
