@@ -826,13 +826,17 @@ export function add(out: usize, a: usize, b: usize, n: i32, tid: i32, nth: i32):
   for (; i < i1; i++) store<f32>(at(out, i), load<f32>(at(a, i)) + load<f32>(at(b, i)))
 }
 
-/** dst[C, V] = src[V, C]^T (the tied LM head as a [C, V] matrix, for decoding). */
-export function transpose(dst: usize, src: usize, R: i32, Cn: i32, tid: i32, nth: i32): void {
-  const c0 = lo(Cn, 1, tid, nth), c1 = hi(Cn, 1, tid, nth)
-  for (let c = c0; c < c1; c++) {
-    const d = at(dst, c * R)
-    for (let r = 0; r < R; r++) store<f32>(at(d, r), load<f32>(at(src, r * Cn + c)))
-  }
+/** src [R, D] -> dst [ceil(R/8)][D][8] (e.g. the tied LM head packed once for decoding); split over slabs. */
+export function pack_rows(dst: usize, src: usize, R: i32, D: i32, tid: i32, nth: i32): void {
+  const slabs = (R + 7) >> 3
+  const s0 = lo(slabs, 1, tid, nth), s1 = hi(slabs, 1, tid, nth)
+  if (s1 > s0) packRows(at(dst, s0 * D * 8), at(src, s0 * 8 * D), D, min(R, s1 * 8) - s0 * 8, D)
+}
+
+/** C[M, N] (+)= A[M, K] @ Bp with Bp from `pack_rows` (so B = src^T); split over rows. */
+export function mm_packed(A: usize, lda: i32, Bp: usize, C: usize, ldc: i32, M: i32, N: i32, K: i32, acc: i32, tid: i32, nth: i32): void {
+  const i0 = lo(M, 4, tid, nth), i1 = hi(M, 4, tid, nth)
+  if (i1 > i0) mmPrepacked(at(A, i0 * lda), (<usize>lda) << 2, 4, Bp, K * 8, at(C, i0 * ldc), ldc, i1 - i0, N, K, acc != 0)
 }
 
 /** Sum of squares of g[0..n) per chunk of `chunk` elements, in f64, into out[n / chunk]. */

@@ -143,7 +143,7 @@ export class CpuEngine implements Engine {
   private sessions = new Set<CpuDecodeSession>()
   /** The runtime restricted to the calling thread. */
   private readonly single: Pick<Runtime, "run">
-  /** wte transposed [C, V] for decoding's LM head, refreshed when the parameters change. */
+  /** wte packed in the matmul's slab layout for decoding's LM head, refreshed when the parameters change. */
   private wteT = 0
   private wteTStale = true
   private disposed = false
@@ -621,12 +621,12 @@ export class CpuEngine implements Engine {
     const m = ws.layer.mean1
     const rs = ws.layer.rstd1
     rt.run("layernorm_forward", K * C * 4, ws.layer.ln1, m, rs, ws.tmp, this.P.lnfw, this.P.lnfb, K, C, eps)
-    if (this.wteT === 0) this.wteT = rt.alloc(V * C)
+    if (this.wteT === 0) this.wteT = rt.alloc(Math.ceil(V / 8) * 8 * C)
     if (this.wteTStale) {
-      rt.run("transpose", V * C, this.wteT, this.P.wte, V, C)
+      rt.run("pack_rows", V * C, this.wteT, this.P.wte, V, C)
       this.wteTStale = false
     }
-    rt.run("mm_nn", K >= 4 ? K * V * C : 0, ws.layer.ln1, C, this.wteT, V, ws.logits, V, K, V, C, 0)
+    rt.run("mm_packed", K >= 4 ? K * V * C : 0, ws.layer.ln1, C, this.wteT, ws.logits, V, K, V, C, 0)
     return rt.F32.slice(ws.logits / 4, ws.logits / 4 + K * V)
   }
 

@@ -39,7 +39,8 @@ export const kernelNames = [
   "lm_dlogits",
   "add",
   "sumsq_chunks",
-  "transpose",
+  "pack_rows",
+  "mm_packed",
   "adamw"
 ] as const
 export type KernelName = (typeof kernelNames)[number]
@@ -237,7 +238,7 @@ export class Runtime {
       const c0 = process.cpuUsage()
       this.dispatch(name, work, args)
       const c = process.cpuUsage(c0)
-      const key = name.startsWith("mm_") ? `${name} ${args[6]}x${args[7]}x${args[8]}` : name
+      const key = name === "mm_nn" || name === "mm_nt" || name === "mm_tn" ? `${name} ${args[6]}x${args[7]}x${args[8]}` : name
       this.profile.set(key, (this.profile.get(key) ?? 0) + (c.user + c.system) / 1000)
     } else this.dispatch(name, work, args)
   }
