@@ -342,11 +342,11 @@ const goalsFor = (v: Variation): Goals => {
       const objRoom = str(v, "location")
       const boxRoom = str(v, "locationAnswerBox")
       const used: UnorderedGoal = {
-        description: "use the thermometer",
+        description: "use the thermometer on the object",
         evaluate: (ctx, st) => {
           const acts = ctx.world.pastActions
           if (st.from === undefined) st.from = acts.length
-          return acts.slice(st.from as number).some((a) => a.startsWith("use:thermometer:"))
+          return acts.slice(st.from as number).includes(`use:thermometer:${name}`)
         }
       }
       return {
