@@ -145,6 +145,16 @@ describe("cpu engine", () => {
       }
       expect(() => session.feed([rows(0, 0, 1), new Int32Array(0), new Int32Array(0)])).toThrow(/beyond maxLength/)
       session.dispose()
+      // new parameters reach the decoder's copy of the LM head
+      engine.setParams(randomParams(tiny, 55))
+      const fresh = engine.logits(full)
+      const again = engine.decoder(B, T)
+      const got = again.feed([rows(0, 0, 4), rows(1, 0, 4), rows(2, 0, 4)])
+      for (let b = 0; b < B; b++) {
+        const at = (b * T + 3) * V
+        expect(maxAbsDiff(got.subarray(b * V, (b + 1) * V), fresh.subarray(at, at + V))).toBeLessThan(1e-4)
+      }
+      again.dispose()
     } finally {
       engine.dispose()
     }
