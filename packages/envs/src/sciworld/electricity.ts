@@ -107,9 +107,9 @@ export const connectedParts = (start: Obj): Set<Obj> => {
   return seen
 }
 
-/** Some wire has one end on `a` (a predicate) and the other on `b`. */
+/** Some wire in the agent's location has one end on `a` (a predicate) and the other on `b`. */
 export const wireConnects = (world: World, a: (o: Obj) => boolean, b: (o: Obj) => boolean): boolean => {
-  for (const w of world.findAll((o) => o.kind === "wire")) {
+  for (const w of world.findAll((o) => o.kind === "wire", world.agentRoom())) {
     const [x, y] = w.terminals.map((t) => t.connection?.terminalOf)
     if (x && y && ((a(x) && b(y)) || (a(y) && b(x)))) return true
   }

@@ -132,7 +132,7 @@ const connectedTo = (source: string): SequentialGoal => ({
 const terminalToWire = (name: string, which: 0 | 1): UnorderedGoal => ({
   description: `connect ${which === 0 ? "the first" : "the second"} terminal of the ${name} to a wire`,
   evaluate: (ctx) =>
-    ctx.world.findAll((o) => o.name === name).some((o) => o.terminals[which]?.connection?.terminalOf?.kind === "wire")
+    ctx.world.findAll((o) => o.name === name, ctx.world.agentRoom()).some((o) => o.terminals[which]?.connection?.terminalOf?.kind === "wire")
 })
 
 const wireBetween = (description: string, a: (o: Obj) => boolean, b: (o: Obj) => boolean): UnorderedGoal => ({
