@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import { type DataFileError, InvalidInput, type PolicyError, randomPolicy, type PolicyShape, type TrajectorySource } from "@eto/core"
 import type { LoadedEnvironment } from "@eto/envs"
+import { makeCheckpointPolicy } from "@eto/policy"
 
 export interface ResolvedPolicy {
   readonly policy: PolicyShape
@@ -21,7 +22,7 @@ export interface PolicyContext {
 }
 
 /** The policy names and forms `resolvePolicy` understands, for help texts and errors. */
-export const POLICY_FORMS: ReadonlyArray<string> = ["expert", "random"]
+export const POLICY_FORMS: ReadonlyArray<string> = ["expert", "random", "checkpoint:<dir>"]
 
 /** What resolving a policy may fail with (a checkpoint may be missing or unreadable). */
 export type PolicyResolutionError = InvalidInput | DataFileError | PolicyError
@@ -38,6 +39,14 @@ export const resolvePolicy = (spec: string, ctx: PolicyContext): Effect.Effect<R
           source: { kind: "policy", name: "random" },
           label: "random"
         })
+    }
+    if (value.startsWith("checkpoint:")) {
+      // A trained checkpoint, greedy decoding, on the default engine.
+      const dir = value.slice("checkpoint:".length)
+      return Effect.map(
+        makeCheckpointPolicy({ checkpoint: dir, instructionPrompt: ctx.env.instructionPrompt, sampling: { seed: ctx.seed } }),
+        (policy) => ({ policy, source: { kind: "checkpoint", path: dir }, label: `checkpoint-${dir.split(/[\\/]/).filter(Boolean).pop() ?? "model"}` })
+      )
     }
     // Prefixed forms "<kind>:<argument>" are added here (and listed in POLICY_FORMS), e.g.
     //   if (value.startsWith("checkpoint:")) return checkpointPolicy(value.slice("checkpoint:".length), ctx)

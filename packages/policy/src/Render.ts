@@ -10,10 +10,14 @@
  * and generation stops at <|end|>.
  *
  * Fitting to the context (`maxTokens`), in order until the ids fit:
- *   1. drop the oldest turns whole (the instruction and the first observation,
- *      which states the task, are always kept; so is the newest turn);
+ *   1. drop the oldest turns whole; the instruction and the first observation
+ *      (which states the task) are kept, and so is the latest observation
+ *      (the newest turn, and the one before a final agent turn that has no
+ *      answer yet);
  *   2. shorten the instruction's text, keeping its beginning;
- *   3. cut the sequence: training keeps its beginning, a generation prompt
+ *   3. shorten the kept observations, the longest first, keeping their
+ *      beginnings;
+ *   4. cut the sequence: training keeps its beginning, a generation prompt
  *      keeps its end (the open <|agent|> must stay last).
  * For training, `renderExamples` gives a conversation that does not fit whole
  * as one example per agent turn: that turn is the only target and the
@@ -103,33 +107,45 @@ const concat = (pieces: ReadonlyArray<Piece>): Piece => ({
   mask: pieces.flatMap((p) => p.mask)
 })
 
+/** A block shortened to `keep` body tokens (its opening and closing tokens stay). */
+const shorten = (tok: Tokenizer, b: Piece, keep: number): Piece => ({
+  ids: [...b.ids.slice(0, 1 + keep), tok.special(SPECIAL.end)],
+  mask: [...b.mask.slice(0, 1 + keep), b.mask[b.mask.length - 1]!]
+})
+
 const fit = (tok: Tokenizer, d: Dialogue, maxTokens: number, tail: Piece | undefined, keepEnd: boolean): Rendered => {
   const eot: Piece = { ids: [tok.special(SPECIAL.eot)], mask: [0] }
   let instruction = block(tok, SPECIAL.instruction, d.instruction, false)
   const first = block(tok, SPECIAL.env, d.initialObservation, false)
-  const turns = d.turns.map((t) => {
-    const parts = [block(tok, SPECIAL.agent, t.agent, true)]
-    if (t.env !== undefined) parts.push(block(tok, SPECIAL.env, t.env, false))
-    return concat(parts)
-  })
+  const turns = d.turns.map((t) => ({
+    agent: block(tok, SPECIAL.agent, t.agent, true),
+    env: t.env === undefined ? undefined : block(tok, SPECIAL.env, t.env, false)
+  }))
   const extra = tail ? tail.ids.length : 0
-  const len = () => 1 + instruction.ids.length + first.ids.length + turns.reduce((s, t) => s + t.ids.length, 0) + extra
+  const turnLen = (t: (typeof turns)[number]) => t.agent.ids.length + (t.env ? t.env.ids.length : 0)
+  const len = () => 1 + instruction.ids.length + first.ids.length + turns.reduce((s, t) => s + turnLen(t), 0) + extra
+  // 1. Oldest turns go first; the newest turn stays, and so does the one
+  //    before an unanswered last turn, so the latest observation is kept.
+  const lastOpen = turns.length > 0 && turns[turns.length - 1]!.env === undefined
+  const keepTurns = Math.min(turns.length, lastOpen && !tail ? 2 : 1)
   let dropped = 0
-  const keepTurns = tail ? 0 : 1
   while (len() > maxTokens && turns.length > keepTurns) {
     turns.shift()
     dropped++
   }
-  if (len() > maxTokens) {
-    const over = len() - maxTokens
-    const keep = Math.max(0, instruction.ids.length - 2 - over)
-    instruction = {
-      ids: [...instruction.ids.slice(0, 1 + keep), tok.special(SPECIAL.end)],
-      mask: new Array(keep + 2).fill(0)
-    }
+  // 2. The instruction is shortened, keeping its beginning.
+  if (len() > maxTokens) instruction = shorten(tok, instruction, Math.max(0, instruction.ids.length - 2 - (len() - maxTokens)))
+  // 3. The kept observations are shortened, the longest first, keeping their beginnings.
+  while (len() > maxTokens) {
+    let longest: (typeof turns)[number] | undefined
+    for (const t of turns) if (t.env && t.env.ids.length > 2 && (!longest || t.env.ids.length > longest.env!.ids.length)) longest = t
+    if (!longest) break
+    const env = longest.env!
+    longest.env = shorten(tok, env, Math.max(0, env.ids.length - 2 - (len() - maxTokens)))
   }
-  const all = concat([eot, instruction, first, ...turns, ...(tail ? [tail] : [])])
+  const all = concat([eot, instruction, first, ...turns.flatMap((t) => (t.env ? [t.agent, t.env] : [t.agent])), ...(tail ? [tail] : [])])
   let ids = all.ids, mask = all.mask
+  // 4. What still does not fit is cut: training keeps the beginning, prompts the end.
   if (ids.length > maxTokens) {
     if (keepEnd) {
       ids = ids.slice(ids.length - maxTokens)

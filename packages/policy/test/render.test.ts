@@ -34,17 +34,28 @@ describe("conversation renderer", () => {
     expect(r.droppedTurns).toBe(0)
   })
 
-  it("fits long histories by dropping the oldest turns whole", () => {
+  it("fits long histories: oldest turns first, then the instruction, then observations", () => {
     const full = render(tok, d, 1000)
-    const lastTurn = render(tok, { ...d, turns: d.turns.slice(2) }, 1000)
-    const r = render(tok, d, lastTurn.ids.length + 2)
-    expect(r.droppedTurns).toBe(2)
-    expect(Array.from(r.ids)).toEqual(Array.from(lastTurn.ids))
+    const lastTwo = render(tok, { ...d, turns: d.turns.slice(1) }, 1000)
+    const r = render(tok, d, lastTwo.ids.length + 2)
+    // The newest turn has no answer yet, so the turn before it (the latest observation) stays too.
+    expect(r.droppedTurns).toBe(1)
+    expect(Array.from(r.ids)).toEqual(Array.from(lastTwo.ids))
     expect(full.ids.length).toBeGreaterThan(r.ids.length)
-    // The instruction is shortened only when the newest turn alone does not fit.
-    const tight = render(tok, d, lastTurn.ids.length - 3)
-    expect(tight.ids.length).toBe(lastTurn.ids.length - 3)
+    // Tighter: the instruction is shortened (its beginning kept), then the observation.
+    const instructionTokens = tok.encode(d.instruction).length
+    const tight = render(tok, d, lastTwo.ids.length - 3)
+    expect(tight.ids.length).toBe(lastTwo.ids.length - 3)
     expect(tok.decode(tight.ids)).toContain(d.initialObservation)
+    expect(tok.decode(tight.ids)).toContain(d.turns[1]!.env!)
+    expect(tok.decode(tight.ids)).toContain(tok.decode(tok.encode(d.instruction).slice(0, instructionTokens - 3)))
+    const tighter = render(tok, d, lastTwo.ids.length - instructionTokens - 4)
+    expect(tighter.ids.length).toBe(lastTwo.ids.length - instructionTokens - 4)
+    expect(tok.decode(tighter.ids)).toContain(`${SPECIAL.instruction}${SPECIAL.end}`)
+    expect(tok.decode(tighter.ids)).not.toContain(d.turns[1]!.env!)
+    expect(tok.decode(tighter.ids)).toContain(d.turns[1]!.env!.slice(0, 8))
+    // Every agent reply that is kept is kept whole.
+    expect(tok.decode(Array.from(tighter.ids).filter((_, i) => tighter.mask[i] === 1))).toBe(d.turns.slice(1).map((t) => t.agent + SPECIAL.end).join(""))
   })
 
   it("splits a conversation that does not fit into one example per agent turn", () => {
