@@ -27,7 +27,7 @@ export const SamplingOptions = Schema.Struct({
 export type SamplingOptions = typeof SamplingOptions.Type
 
 export const defaultSampling = (overrides: Partial<SamplingOptions> = {}): SamplingOptions => ({
-  maxTokens: 128,
+  maxTokens: 96,
   temperature: 0,
   topP: 1,
   seed: 0,
@@ -142,11 +142,11 @@ export const generate = (engine: Engine, prompts: ReadonlyArray<Int32Array>, sto
 /**
  * The next agent turn of each dialogue: its history (every turn, with the
  * environment's answers) rendered as a prompt, then generation to <|end|>.
- * At most half the context is given to the new turn.
+ * At most a quarter of the context is given to the new turn.
  */
 export const nextTurns = (engine: Engine, tokenizer: Tokenizer, dialogues: ReadonlyArray<Dialogue>, sampling: SamplingOptions): Array<string> => {
   const stop = [tokenizer.special(SPECIAL.end), tokenizer.special(SPECIAL.eot)]
-  const budget = Math.max(1, Math.min(sampling.maxTokens, Math.floor(engine.config.nPositions / 2)))
+  const budget = Math.max(1, Math.min(sampling.maxTokens, Math.floor(engine.config.nPositions / 4)))
   const prompts = dialogues.map((d) => renderPrompt(tokenizer, d, engine.config.nPositions - budget))
   return generate(engine, prompts, stop, { ...sampling, maxTokens: budget }).map((g) => tokenizer.decode(g.ids, { skipSpecial: true }).trim())
 }

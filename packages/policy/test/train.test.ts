@@ -98,7 +98,7 @@ describe("generation", () => {
   it.effect("a model trained on conversations writes their agent turns back, batched and reproducibly", () =>
     Effect.gen(function*() {
       const out = path.join(tmp(), "memo")
-      const opts = { ...tiny, steps: 80, gradAccum: 1, batchSize: 3, nEmbd: 32, nLayer: 2, saveEvery: 0, optim: defaultOptim({ lr: 1e-2, warmupSteps: 5, schedule: "constant" as const }) }
+      const opts = { ...tiny, steps: 80, gradAccum: 1, batchSize: 3, nEmbd: 32, nLayer: 2, nPositions: 192, saveEvery: 0, optim: defaultOptim({ lr: 1e-2, warmupSteps: 5, schedule: "constant" as const }) }
       const r = yield* runSft({ data: dialogues, out, options: opts })
       expect(r.lossAfter).toBeLessThan(0.2)
       const ckpt = Checkpoint.loadSync(out)
