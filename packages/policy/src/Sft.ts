@@ -88,6 +88,8 @@ export interface SftResult {
   readonly out: string
   readonly engine: string
   readonly config: GPTConfig
+  readonly conversations: number
+  /** Training examples (a conversation longer than the context gives one per agent turn). */
   readonly examples: number
   readonly totalSteps: number
   readonly history: ReadonlyArray<StepReport>
@@ -190,7 +192,7 @@ export const runSft = (run: SftRun): Effect.Effect<SftResult, DataFileError | In
       const startStep = run.resume && previous?.training ? previous.training.step : 0
       if (run.resume && previous?.optimizer) engine.setOptimizerState(previous.optimizer)
       const history = run.resume && previous?.training ? [...previous.training.history] : []
-      info(`engine ${engine.name}; ${examples.length} conversations; ${totalSteps} steps of ${perStep} sequences; model ${config.nLayer}x${config.nEmbd}, ${config.nHead} heads, context ${config.nPositions}, vocab ${config.vocabSize}`)
+      info(`engine ${engine.name}; ${examples.length} examples; ${totalSteps} steps of ${perStep} sequences; model ${config.nLayer}x${config.nEmbd}, ${config.nHead} heads, context ${config.nPositions}, vocab ${config.vocabSize}`)
       const evalSet = Random.make(`sft-eval:${o.seed}`).shuffle(examples).slice(0, Math.max(1, o.evalExamples))
       const lossBefore = evalLoss(engine, evalSet, o.batchSize)
       let tokensSeen = run.resume && previous?.training ? previous.training.tokensSeen : 0
@@ -235,7 +237,7 @@ export const runSft = (run: SftRun): Effect.Effect<SftResult, DataFileError | In
       }
       if (step === startStep) yield* save(step)
       const lossAfter = evalLoss(engine, evalSet, o.batchSize)
-      return { out: run.out, engine: engine.name, config, examples: examples.length, totalSteps, history: reports, lossBefore, lossAfter }
+      return { out: run.out, engine: engine.name, config, conversations: run.data.length, examples: examples.length, totalSteps, history: reports, lossBefore, lossAfter }
     }
   }).pipe(Effect.scoped)
 

@@ -108,7 +108,8 @@ const trainSft = Command.make(
       const summary = {
         checkpoint: result.out,
         engine: result.engine,
-        conversations: result.examples,
+        conversations: result.conversations,
+        examples: result.examples,
         steps: result.totalSteps,
         loss_before: result.lossBefore,
         loss_after: result.lossAfter,
@@ -118,7 +119,7 @@ const trainSft = Command.make(
       else {
         yield* println(`checkpoint   ${summary.checkpoint}`)
         yield* println(`engine       ${summary.engine}`)
-        yield* println(`data         ${summary.conversations} conversations, ${summary.steps} steps`)
+        yield* println(`data         ${summary.conversations} conversations (${summary.examples} examples), ${summary.steps} steps`)
         yield* println(`agent NLL    ${summary.loss_before.toFixed(4)} -> ${summary.loss_after.toFixed(4)}`)
         yield* println(`throughput   ${Math.round(tps)} tokens/s`)
       }
