@@ -52,7 +52,7 @@ export const PpoConfig = Schema.TaggedStruct("ppo", {
 })
 export const EtoLevel = Schema.Literals(["trajectory", "step", "mixture"])
 export type EtoLevel = typeof EtoLevel.Type
-export const EtoConfig = Schema.TaggedStruct("eto", {
+const etoFields = {
   ...label,
   ...trainingFields,
   level: Schema.optionalKey(EtoLevel),
@@ -70,7 +70,12 @@ export const EtoConfig = Schema.TaggedStruct("eto", {
    * `iterations`.
    */
   trackIterations: Schema.optionalKey(PositiveInt)
-})
+}
+export const EtoConfig = Schema.TaggedStruct("eto", etoFields)
+/** Shorthands: `eto-step` is `eto` with level "step", `eto-mixture` with level "mixture". */
+const { level: _level, ...levelFree } = etoFields
+export const EtoStepConfig = Schema.TaggedStruct("eto-step", levelFree)
+export const EtoMixtureConfig = Schema.TaggedStruct("eto-mixture", levelFree)
 export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   ...label,
   ...trainingFields,
@@ -81,7 +86,7 @@ export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   beta: Schema.optionalKey(PositiveNumber)
 })
 
-export const StrategyConfig = Schema.Union([BaseConfig, RandomConfig, SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, SelfPlayConfig])
+export const StrategyConfig = Schema.Union([BaseConfig, RandomConfig, SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, EtoStepConfig, EtoMixtureConfig, SelfPlayConfig])
 export type StrategyConfig = typeof StrategyConfig.Type
 export type StrategyKind = StrategyConfig["_tag"]
 
@@ -95,7 +100,9 @@ export const ExperimentConfig = Schema.Struct({
   /** Overrides of the scale's task counts. */
   limits: Schema.optionalKey(Schema.Struct({
     trainTasks: Schema.optionalKey(PositiveInt),
-    testTasks: Schema.optionalKey(PositiveInt)
+    testTasks: Schema.optionalKey(PositiveInt),
+    /** Training tasks explored (a spread subset of the expert's tasks); all of them when omitted. */
+    exploreTasks: Schema.optionalKey(PositiveInt)
   })),
   /** Splits evaluated; the environment's default split when omitted. */
   evalSplits: Schema.optionalKey(Schema.Array(Schema.String)),
@@ -126,9 +133,12 @@ export const SCALES: Record<Scale, { readonly trainTasks: number | undefined; re
   paper: { trainTasks: undefined, testTasks: undefined }
 }
 
-export const scaleLimits = (c: ExperimentConfig): { trainTasks: number | undefined; testTasks: number | undefined } => ({
+export const scaleLimits = (
+  c: ExperimentConfig
+): { trainTasks: number | undefined; testTasks: number | undefined; exploreTasks: number | undefined } => ({
   trainTasks: c.limits?.trainTasks ?? SCALES[c.scale].trainTasks,
-  testTasks: c.limits?.testTasks ?? SCALES[c.scale].testTasks
+  testTasks: c.limits?.testTasks ?? SCALES[c.scale].testTasks,
+  exploreTasks: c.limits?.exploreTasks
 })
 
 /** One-line description of a schema failure. */
@@ -281,8 +291,10 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
         klCoef: s.klCoef ?? 0.1,
         temperature: s.temperature ?? 1
       }
-    case "eto": {
-      const level = s.level ?? "trajectory"
+    case "eto":
+    case "eto-step":
+    case "eto-mixture": {
+      const level = s._tag === "eto-step" ? "step" : s._tag === "eto-mixture" ? "mixture" : s.level ?? "trajectory"
       return {
         _tag: "eto",
         label: s.label ?? (level === "trajectory" ? "ETO" : `ETO (${level})`),

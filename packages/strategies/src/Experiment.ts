@@ -40,6 +40,8 @@ export interface StrategyContext<S extends ResolvedStrategy = ResolvedStrategy> 
   readonly seed: number
   /** Task counts from the scale (undefined: the whole split). */
   readonly trainTasks: number | undefined
+  /** Training tasks explored: a spread subset of the expert's tasks (undefined: all of them). */
+  readonly exploreTasks: number | undefined
   readonly testTasks: number | undefined
   readonly evalSplits: ReadonlyArray<string>
   /** The expert's trajectories on the training split (shared by every seed and strategy). */
@@ -110,7 +112,7 @@ export const runExperiment = <R>(
     const reporter = yield* RunReporter
     const removed = yield* (yield* RunStore).cleanStale()
     if (removed.length > 0) reporter.line(`removed ${removed.length} unfinished phase director${removed.length === 1 ? "y" : "ies"} left by earlier runs`)
-    const { trainTasks, testTasks } = scaleLimits(config)
+    const { trainTasks, testTasks, exploreTasks } = scaleLimits(config)
     const expert = yield* expertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED })
     const outcomes: Array<Outcome> = []
     for (const seed of config.seeds) {
@@ -125,6 +127,7 @@ export const runExperiment = <R>(
           strategy,
           seed,
           trainTasks,
+          exploreTasks,
           testTasks,
           evalSplits,
           expert,

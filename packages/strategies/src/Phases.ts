@@ -53,7 +53,7 @@ export interface PolicyRef {
  * a small run still covers all task types of a split ordered by type; all
  * tasks when `limit` is undefined or not smaller than the split.
  */
-export const selectTasks = (tasks: ReadonlyArray<Task>, limit: number | undefined): Array<Task> => {
+export const selectTasks = <A = Task>(tasks: ReadonlyArray<A>, limit: number | undefined): Array<A> => {
   if (limit === undefined || limit >= tasks.length) return tasks.slice()
   return Array.from({ length: limit }, (_, i) => tasks[Math.floor((i * tasks.length) / limit)]!)
 }
@@ -162,20 +162,31 @@ export const explore = (
     readonly samples?: number
     readonly batchSize?: number
     readonly seed: number
+    /** Explore only a spread subset of this many of the selected tasks. */
+    readonly subset?: number | undefined
   }
 ): Effect.Effect<PhaseOutput<ExploreManifest>, PhaseError, PhaseEnv> => {
   const samples = options.samples ?? 1
+  const subset = options.subset !== undefined && (options.limit === undefined || options.subset < options.limit) ? options.subset : undefined
   return memoPhase(
     {
       phase: "explore",
       version: PHASE_VERSIONS.explore,
-      config: { env: env.name, split: options.split, limit: options.limit ?? null, samples, seed: options.seed, policy: policyKey(policy) },
+      config: {
+        env: env.name,
+        split: options.split,
+        limit: options.limit ?? null,
+        ...(subset !== undefined ? { subset } : {}),
+        samples,
+        seed: options.seed,
+        policy: policyKey(policy)
+      },
       upstream: policyUpstream(policy),
       manifest: ExploreManifest
     },
     (ctx) =>
       Effect.gen(function*() {
-        const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
+        const tasks = selectTasks(selectTasks(yield* env.tasks(options.split), options.limit), subset)
         const all: Array<Trajectory> = []
         for (let s = 0; s < samples; s++) {
           const batch = yield* rollout(env, policy.policy, tasks, {
@@ -289,19 +300,24 @@ export const stepExplore = (
   env: EnvironmentShape,
   policy: PolicyRef,
   expert: PhaseOutput<ExpertManifest>,
-  options: { readonly seed: number; readonly batchSize?: number }
+  options: { readonly seed: number; readonly batchSize?: number; readonly subset?: number | undefined }
 ): Effect.Effect<PhaseOutput<StepExploreManifest>, PhaseError | InvalidInput, PhaseEnv> =>
   memoPhase(
     {
       phase: "step-explore",
       version: PHASE_VERSIONS.stepExplore,
-      config: { env: env.name, seed: options.seed, policy: policyKey(policy) },
+      config: {
+        env: env.name,
+        seed: options.seed,
+        policy: policyKey(policy),
+        ...(options.subset !== undefined && options.subset < expert.manifest.trajectories ? { subset: options.subset } : {})
+      },
       upstream: { ...policyUpstream(policy), expert },
       manifest: StepExploreManifest
     },
     (ctx) =>
       Effect.gen(function*() {
-        const experts = yield* readTrajectories(expert)
+        const experts = selectTasks(yield* readTrajectories(expert), options.subset)
         const records = yield* stepRollout(env, policy.policy, drawSteps(experts, options.seed), {
           name: policy.name,
           ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),

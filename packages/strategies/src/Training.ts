@@ -457,6 +457,8 @@ export interface PpoOptions {
   readonly seed: number
   /** Training tasks explored per iteration (the scale's limit). */
   readonly trainTasks: number | undefined
+  /** A spread subset of those explored (all when undefined). */
+  readonly exploreTasks?: number | undefined
   /** GAE's lambda; the discount is 1 (episodic, final reward). */
   readonly lambda?: number
   readonly valueCoef?: number
@@ -538,6 +540,7 @@ export const trainPpo = (
         maxReplyTokens: model.maxReplyTokens,
         ...options,
         trainTasks: options.trainTasks ?? null,
+        exploreTasks: options.exploreTasks ?? null,
         lambda,
         valueCoef
       },
@@ -550,7 +553,7 @@ export const trainPpo = (
         const tok = ckpt.tokenizer, T = ckpt.config.nPositions
         const engine = yield* startEngine(model.engine, withValueHead(ckpt))
         const reference = yield* startEngine(model.engine, ckpt)
-        const tasks = selectTasks(yield* env.tasks("train"), options.trainTasks)
+        const tasks = selectTasks(selectTasks(yield* env.tasks("train"), options.trainTasks), options.exploreTasks)
         const t = options.training
         const stepsPerIteration = Math.max(1, Math.ceil((t.epochs * tasks.length) / t.batchSize))
         const totalSteps = options.iterations * stepsPerIteration

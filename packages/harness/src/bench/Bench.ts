@@ -14,7 +14,7 @@ import { modules } from "@eto/envs"
 import { Config, Experiment, Runner, strategies } from "@eto/strategies"
 import { Effect, Layer, Result } from "effect"
 import { loadPaperTables, type PaperTables } from "../report/Paper"
-import type { Results } from "../report/Aggregate"
+import { aggregate, fmt, type Results } from "../report/Aggregate"
 import { plots, renderReport } from "../report/Markdown"
 import { resultsFromOutcomes, writeResultTables } from "../report/Outcomes"
 
@@ -88,6 +88,29 @@ const setupNotes = (c: Config.ExperimentConfig, wallSeconds: number): Array<stri
   ]
 }
 
+/** Plain statements of where the trained agents stand against the floors, from the main table. */
+export const summaryNotes = (results: Results): Array<string> => {
+  const cells = aggregate(results.main, (x) => `${x.split}\u0000${x.method}`)
+  const splits = [...new Set(results.main.map((x) => x.split))]
+  const lines: Array<string> = ["## Summary", ""]
+  for (const split of splits) {
+    const get = (m: string) => cells.get(`${split}\u0000${m}`)?.reward
+    const sft = get("SFT"), random = get("Random"), untuned = get("Untuned"), eto = get("ETO")
+    const floor = [random && `the random policy ${fmt(random)}`, untuned && `the untuned model ${fmt(untuned)}`].filter(Boolean).join(", ")
+    if (sft !== undefined) {
+      const above = random !== undefined && sft.mean > random.mean
+      lines.push(`- ${split}: SFT reaches ${fmt(sft)} average reward; the floor is ${floor || "not measured"}. ` +
+        (random === undefined ? "" : above ? "SFT is above the random floor." : "SFT is NOT above the random floor at this scale."))
+    }
+    if (sft !== undefined && eto !== undefined) {
+      lines.push(`- ${split}: ETO ${fmt(eto)} vs SFT ${fmt(sft)}: ` +
+        (eto.mean > sft.mean ? "ETO's mean is higher (see the claims check for whether the intervals separate)." : "ETO does not beat SFT at this scale."))
+    }
+  }
+  lines.push("")
+  return lines
+}
+
 export const runBench = (o: BenchOptions) =>
   Effect.gen(function*() {
     const t0 = performance.now()
@@ -109,7 +132,7 @@ export const runBench = (o: BenchOptions) =>
     const written = yield* writeResultTables(o.resultsDir, results)
     if (o.reportsDir !== undefined) {
       const paper = yield* loadPaperTables()
-      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, setupNotes(config, (performance.now() - t0) / 1000)))
+      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, [...setupNotes(config, (performance.now() - t0) / 1000), ...summaryNotes(results)]))
     }
     return { outcomes, results, written }
   })

@@ -41,6 +41,7 @@ export const untunedAgent = (ctx: StrategyContext) =>
     const episodes = yield* explore(ctx.env, random, {
       split: "train",
       limit: ctx.trainTasks,
+      subset: ctx.exploreTasks,
       samples: UNTUNED_SAMPLES,
       seed: ctx.seed
     })

@@ -41,10 +41,10 @@ export const eto: StrategyImpl<"eto"> = {
             Effect.gen(function*() {
               const explorations = s.level === "step"
                 ? undefined
-                : yield* explore(ctx.env, explorer, { split: "train", limit: ctx.trainTasks, seed: ctx.seed })
+                : yield* explore(ctx.env, explorer, { split: "train", limit: ctx.trainTasks, subset: ctx.exploreTasks, seed: ctx.seed })
               const stepExplorations = s.level === "trajectory"
                 ? undefined
-                : yield* stepExplore(ctx.env, explorer, ctx.expert, { seed: ctx.seed })
+                : yield* stepExplore(ctx.env, explorer, ctx.expert, { seed: ctx.seed, subset: ctx.exploreTasks })
               return yield* buildPairs(s.level, { expert: ctx.expert, explorations, stepExplorations }, { margin: s.truncationMargin })
             })
         )

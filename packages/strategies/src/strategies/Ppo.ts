@@ -20,7 +20,8 @@ export const ppo: StrategyImpl<"ppo"> = {
         klCoef: s.klCoef,
         temperature: s.temperature,
         seed: ctx.seed,
-        trainTasks: ctx.trainTasks
+        trainTasks: ctx.trainTasks,
+        exploreTasks: ctx.exploreTasks
       })
       return { evaluations: yield* evaluateCheckpoint(ctx, tuned) }
     })

@@ -22,7 +22,7 @@ export const rft: StrategyImpl<"rft"> = {
         model,
         agent,
         { name: checkpointName(agent), temperature: s.temperature, seed: ctx.seed },
-        (policy) => explore(ctx.env, policy, { split: "train", limit: ctx.trainTasks, samples: s.samples, seed: ctx.seed })
+        (policy) => explore(ctx.env, policy, { split: "train", limit: ctx.trainTasks, subset: ctx.exploreTasks, samples: s.samples, seed: ctx.seed })
       )
       // 2. Expert data plus the new successes.
       const data = yield* dataset("rft", { expert: ctx.expert, explorations: explored })

@@ -21,7 +21,7 @@ const sampleTasks = (ctx: Ctx, policy: PhaseOutput<CheckpointManifest>) =>
     modelSettings(ctx.config),
     policy,
     { name: checkpointName(policy), temperature: ctx.strategy.temperature, seed: ctx.seed },
-    (p) => explore(ctx.env, p, { split: "train", limit: ctx.trainTasks, samples: ctx.strategy.samples, seed: ctx.seed })
+    (p) => explore(ctx.env, p, { split: "train", limit: ctx.trainTasks, subset: ctx.exploreTasks, samples: ctx.strategy.samples, seed: ctx.seed })
   )
 
 /** Fine-tunes on the successful samples; keeps the policy when there are none. */
