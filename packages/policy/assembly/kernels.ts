@@ -625,28 +625,30 @@ export function attention_scratch_floats(T: i32, hs: i32): i32 {
   return 4 * ceil8(T) * ceil8(hs) + T * T
 }
 
+/**
+ * P == 0: inference, the probabilities of each row block live only in the
+ * thread's scratch (they stay in cache); otherwise they are kept in P.
+ */
 export function attention_forward(P: usize, out: usize, qkv: usize, scratch: usize, scratchFloats: i32, B: i32, T: i32, C: i32, H: i32, scale: f32, tid: i32, nth: i32): void {
   const hs = C / H, C3 = 3 * C
   const Kp = at(scratch, tid * scratchFloats) // [T/8][hs][8]
   const Vp = at(Kp, ceil8(T) * ceil8(hs)) // [hs/8][T][8]
+  const block = at(Vp, ceil8(T) * ceil8(hs)) // [RB][T] when P is not kept
   const t0 = lo(B * H, 1, tid, nth), t1 = hi(B * H, 1, tid, nth)
   for (let task = t0; task < t1; task++) {
     const b = task / H, h = task % H
     const q = at(qkv, b * T * C3 + h * hs), k = at(q, C), v = at(q, 2 * C)
-    const Pb = at(P, task * T * T)
+    const o = at(out, b * T * C + h * hs)
     packRows(Kp, k, C3, T, hs)
     packCols(Vp, v, C3, T, hs)
     for (let r0 = 0; r0 < T; r0 += RB) {
       const r1 = min(T, r0 + RB)
-      mmPrepacked(at(q, r0 * C3), (<usize>C3) << 2, 4, Kp, hs * 8, at(Pb, r0 * T), T, r1 - r0, min(T, ceil8(r1)), hs, false)
+      const Pr = P != 0 ? at(P, task * T * T + r0 * T) : block // row r0 of this block
+      mmPrepacked(at(q, r0 * C3), (<usize>C3) << 2, 4, Kp, hs * 8, Pr, T, r1 - r0, min(T, ceil8(r1)), hs, false)
       // zeros above the diagonal up to the block's last column: all that P V and the backward read
       const end = min(T, ceil8(r1))
-      for (let t = r0; t < r1; t++) softmaxRow(at(Pb, t * T), t + 1, end, scale)
-    }
-    const o = at(out, b * T * C + h * hs)
-    for (let r0 = 0; r0 < T; r0 += RB) {
-      const r1 = min(T, r0 + RB)
-      mmPrepacked(at(Pb, r0 * T), (<usize>T) << 2, 4, Vp, T * 8, at(o, r0 * C), C, r1 - r0, hs, r1, false)
+      for (let t = r0; t < r1; t++) softmaxRow(at(Pr, (t - r0) * T), t + 1, end, scale)
+      mmPrepacked(Pr, (<usize>T) << 2, 4, Vp, T * 8, at(o, r0 * C), C, r1 - r0, hs, r1, false)
     }
   }
 }

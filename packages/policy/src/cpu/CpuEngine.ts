@@ -417,7 +417,8 @@ export class CpuEngine implements Engine {
     rt.run("mm_nn", R * 4 * C * C, a.fcg, 4 * C, p.mlpW, C, out, C, R, C, 4 * C, 1)
   }
 
-  private forwardPass(batch: TokenBatch): Acts {
+  /** `keep`: save what the backward needs (the attention probabilities). */
+  private forwardPass(batch: TokenBatch, keep: boolean): Acts {
     this.checkBatch(batch)
     const { B, T } = batch
     const { nEmbd: C, nLayer: L, nHead: H, vocabSize: V, layerNormEps: eps } = this.config
@@ -431,7 +432,7 @@ export class CpuEngine implements Engine {
     for (let l = 0; l < L; l++) {
       const la = a.layers[l]!
       this.block(l, N, a.x[l]!, la, a.x[l + 1]!, () =>
-        rt.run("attention_forward", B * T * T * C * 2, la.att, la.atty, la.qkv, a.scratch, a.scratchFloats, B, T, C, H, scale)
+        rt.run("attention_forward", B * T * T * C * 2, keep ? la.att : 0, la.atty, la.qkv, a.scratch, a.scratchFloats, B, T, C, H, scale)
       )
     }
     rt.run("layernorm_forward", N * C * 4, a.xf, a.meanf, a.rstdf, a.x[L]!, this.P.lnfw, this.P.lnfb, N, C, eps)
@@ -461,20 +462,20 @@ export class CpuEngine implements Engine {
 
   logits(batch: TokenBatch): Float32Array {
     this.live()
-    const a = this.forwardPass(batch)
+    const a = this.forwardPass(batch, false)
     const n = batch.B * batch.T * this.config.vocabSize
     return this.rt.F32.slice(a.logits / 4, a.logits / 4 + n)
   }
 
   forward(batch: TokenBatch): ForwardOutputs {
     this.live()
-    const a = this.forwardPass(batch)
+    const a = this.forwardPass(batch, false)
     return this.outputs(a, batch.B * batch.T)
   }
 
   forwardBackward(batch: TokenBatch, loss: (outputs: ForwardOutputs) => OutputGrads): { loss: number; outputs: ForwardOutputs } {
     this.live()
-    const a = this.forwardPass(batch)
+    const a = this.forwardPass(batch, true)
     const { B, T } = batch
     const N = B * T
     const outputs = this.outputs(a, N)
