@@ -757,35 +757,56 @@ export function attention_decode(out: usize, qkv: usize, kc: usize, vc: usize, r
 // lse = log sum exp, entropy H = lse - sum p l, logprob = l[target] - lse.
 // Rows without a target (-1) report a 0 log-prob (their entropy is reported).
 
+@inline function rowStats(l: usize, V: i32, tg: i32, i: i32, lse: usize, logprobs: usize, entropies: usize): void {
+  const V4 = V & ~3
+  let mv = f32x4.splat(-Infinity)
+  for (let j = 0; j < V4; j += 4) mv = f32x4.max(mv, v128.load(at(l, j)))
+  let mx = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)))
+  for (let j = V4; j < V; j++) mx = max(mx, load<f32>(at(l, j)))
+  mv = f32x4.splat(mx)
+  let se = f32x4.splat(0), sel = f32x4.splat(0)
+  for (let j = 0; j < V4; j += 4) {
+    const d = f32x4.sub(v128.load(at(l, j)), mv)
+    const e = vexp(d)
+    se = f32x4.add(se, e)
+    sel = f32x4.add(sel, f32x4.mul(e, d))
+  }
+  let sum = hsum(se), suml = hsum(sel)
+  for (let j = V4; j < V; j++) {
+    const d = load<f32>(at(l, j)) - mx
+    const e = sexp(d)
+    sum += e
+    suml += e * d
+  }
+  const ls = Mathf.log(sum)
+  store<f32>(at(lse, i), mx + ls)
+  store<f32>(at(entropies, i), ls - suml / sum)
+  store<f32>(at(logprobs, i), tg >= 0 ? load<f32>(at(l, tg)) - (mx + ls) : 0)
+}
+
 export function lm_stats(logits: usize, targets: usize, lse: usize, logprobs: usize, entropies: usize, N: i32, V: i32, tid: i32, nth: i32): void {
   const i0 = lo(N, 1, tid, nth), i1 = hi(N, 1, tid, nth)
-  const V4 = V & ~3
-  for (let i = i0; i < i1; i++) {
-    const l = at(logits, i * V)
-    let mv = f32x4.splat(-Infinity)
-    for (let j = 0; j < V4; j += 4) mv = f32x4.max(mv, v128.load(at(l, j)))
-    let mx = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)))
-    for (let j = V4; j < V; j++) mx = max(mx, load<f32>(at(l, j)))
-    mv = f32x4.splat(mx)
-    let se = f32x4.splat(0), sel = f32x4.splat(0)
-    for (let j = 0; j < V4; j += 4) {
-      const d = f32x4.sub(v128.load(at(l, j)), mv)
-      const e = vexp(d)
-      se = f32x4.add(se, e)
-      sel = f32x4.add(sel, f32x4.mul(e, d))
-    }
-    let sum = hsum(se), suml = hsum(sel)
-    for (let j = V4; j < V; j++) {
-      const d = load<f32>(at(l, j)) - mx
-      const e = sexp(d)
-      sum += e
-      suml += e * d
-    }
-    const ls = Mathf.log(sum)
-    store<f32>(at(lse, i), mx + ls)
-    const tg = load<i32>(at(targets, i))
-    store<f32>(at(entropies, i), ls - suml / sum)
-    store<f32>(at(logprobs, i), tg >= 0 ? load<f32>(at(l, tg)) - (mx + ls) : 0)
+  for (let i = i0; i < i1; i++) rowStats(at(logits, i * V), V, load<i32>(at(targets, i)), i, lse, logprobs, entropies)
+}
+
+const LM_ROWS: i32 = 32
+
+export function lm_scratch_floats(V: i32): i32 {
+  return LM_ROWS * V
+}
+
+/**
+ * Inference LM head: logits of LM_ROWS rows at a time into the thread's
+ * scratch (they stay in cache), then their statistics; `Wp` is wte from
+ * `pack_rows`. The logits are the same, bit for bit, as mm_nt's.
+ */
+export function lm_forward(xf: usize, Wp: usize, targets: usize, lse: usize, logprobs: usize, entropies: usize, scratch: usize, N: i32, V: i32, C: i32, tid: i32, nth: i32): void {
+  const rows = at(scratch, tid * LM_ROWS * V)
+  const i0 = lo(N, 4, tid, nth), i1 = hi(N, 4, tid, nth)
+  for (let r0 = i0; r0 < i1; r0 += LM_ROWS) {
+    const m = min(LM_ROWS, i1 - r0)
+    mmPrepacked(at(xf, r0 * C), (<usize>C) << 2, 4, Wp, C * 8, rows, V, m, V, C, false)
+    for (let r = 0; r < m; r++) rowStats(at(rows, r * V), V, load<i32>(at(targets, r0 + r)), r0 + r, lse, logprobs, entropies)
   }
 }
 

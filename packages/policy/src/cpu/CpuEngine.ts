@@ -146,6 +146,8 @@ export class CpuEngine implements Engine {
   /** wte packed in the matmul's slab layout for decoding's LM head, refreshed when the parameters change. */
   private wteT = 0
   private wteTStale = true
+  /** Per-thread logits rows of the inference LM head. */
+  private lmScratch = 0
   private disposed = false
 
   constructor(rt: Runtime, config: GPTConfig) {
@@ -417,8 +419,13 @@ export class CpuEngine implements Engine {
     rt.run("mm_nn", R * 4 * C * C, a.fcg, 4 * C, p.mlpW, C, out, C, R, C, 4 * C, 1)
   }
 
-  /** `keep`: save what the backward needs (the attention probabilities). */
-  private forwardPass(batch: TokenBatch, keep: boolean): Acts {
+  /**
+   * "train": keeps what the backward needs (attention probabilities, logits);
+   * "logits": only the logits; "outputs": only the per-position statistics,
+   * from logits that never leave the cache.
+   */
+  private forwardPass(batch: TokenBatch, mode: "train" | "logits" | "outputs"): Acts {
+    const keep = mode === "train"
     this.checkBatch(batch)
     const { B, T } = batch
     const { nEmbd: C, nLayer: L, nHead: H, vocabSize: V, layerNormEps: eps } = this.config
@@ -436,9 +443,25 @@ export class CpuEngine implements Engine {
       )
     }
     rt.run("layernorm_forward", N * C * 4, a.xf, a.meanf, a.rstdf, a.x[L]!, this.P.lnfw, this.P.lnfb, N, C, eps)
+    if (mode === "outputs") {
+      if (this.lmScratch === 0) this.lmScratch = rt.alloc(rt.call("lm_scratch_floats", V) * rt.threads)
+      rt.run("lm_forward", N * V * C, a.xf, this.packedWte(), a.targets, a.lse, a.logprobs, a.entropies, this.lmScratch, N, V, C)
+      return a
+    }
     rt.run("mm_nt", N * V * C, a.xf, C, this.P.wte, C, a.logits, V, N, V, C, 0)
-    rt.run("lm_stats", N * V * 10, a.logits, a.targets, a.lse, a.logprobs, a.entropies, N, V)
+    if (mode === "train") rt.run("lm_stats", N * V * 10, a.logits, a.targets, a.lse, a.logprobs, a.entropies, N, V)
     return a
+  }
+
+  /** wte in the matmul's slab layout (decoding's and inference's LM head), repacked after parameter changes. */
+  private packedWte(): number {
+    const { nEmbd: C, vocabSize: V } = this.config
+    if (this.wteT === 0) this.wteT = this.rt.alloc(Math.ceil(V / 8) * 8 * C)
+    if (this.wteTStale) {
+      this.rt.run("pack_rows", V * C, this.wteT, this.P.wte, V, C)
+      this.wteTStale = false
+    }
+    return this.wteT
   }
 
   private outputs(a: Acts, N: number): ForwardOutputs {
@@ -462,20 +485,20 @@ export class CpuEngine implements Engine {
 
   logits(batch: TokenBatch): Float32Array {
     this.live()
-    const a = this.forwardPass(batch, false)
+    const a = this.forwardPass(batch, "logits")
     const n = batch.B * batch.T * this.config.vocabSize
     return this.rt.F32.slice(a.logits / 4, a.logits / 4 + n)
   }
 
   forward(batch: TokenBatch): ForwardOutputs {
     this.live()
-    const a = this.forwardPass(batch, false)
+    const a = this.forwardPass(batch, "outputs")
     return this.outputs(a, batch.B * batch.T)
   }
 
   forwardBackward(batch: TokenBatch, loss: (outputs: ForwardOutputs) => OutputGrads): { loss: number; outputs: ForwardOutputs } {
     this.live()
-    const a = this.forwardPass(batch, true)
+    const a = this.forwardPass(batch, "train")
     const { B, T } = batch
     const N = B * T
     const outputs = this.outputs(a, N)
@@ -622,12 +645,7 @@ export class CpuEngine implements Engine {
     const m = ws.layer.mean1
     const rs = ws.layer.rstd1
     rt.run("layernorm_forward", K * C * 4, ws.layer.ln1, m, rs, ws.tmp, this.P.lnfw, this.P.lnfb, K, C, eps)
-    if (this.wteT === 0) this.wteT = rt.alloc(Math.ceil(V / 8) * 8 * C)
-    if (this.wteTStale) {
-      rt.run("pack_rows", V * C, this.wteT, this.P.wte, V, C)
-      this.wteTStale = false
-    }
-    rt.run("mm_packed", K >= 4 ? K * V * C : 0, ws.layer.ln1, C, this.wteT, ws.logits, V, K, V, C, 0)
+    rt.run("mm_packed", K >= 4 ? K * V * C : 0, ws.layer.ln1, C, this.packedWte(), ws.logits, V, K, V, C, 0)
     return rt.F32.slice(ws.logits / 4, ws.logits / 4 + K * V)
   }
 

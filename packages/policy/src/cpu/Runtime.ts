@@ -37,6 +37,7 @@ export const kernelNames = [
   "attention_decode",
   "lm_stats",
   "lm_dlogits",
+  "lm_forward",
   "add",
   "sumsq_chunks",
   "pack_rows",

@@ -209,7 +209,7 @@ describe("cpu engine", () => {
     }
   })
 
-  it("gives bit-identical outputs and gradients for 1 and 2 threads and across repeats", async () => {
+  it("gives bit-identical outputs and gradients for 1 and 2 threads, across repeats and in inference", async () => {
     const config = defaultConfig({ vocabSize: 301, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4, valueHead: true })
     const params = randomParams(config, 9, 0.05)
     const batch = randomBatch(config, 4, 40, 10)
@@ -230,6 +230,11 @@ describe("cpu engine", () => {
           outs.push(outputs.logprobs, outputs.entropies, outputs.values)
           grads.push(engine.getGrads())
         }
+        // inference (fused LM head, unkept attention) reports the very same numbers as training's forward
+        const inference = engine.forward(batch)
+        expect(inference.logprobs).toEqual(outs[0])
+        expect(inference.entropies).toEqual(outs[1])
+        expect(inference.values).toEqual(outs[2])
         return { grads, outs }
       } finally {
         engine.dispose()
