@@ -883,7 +883,7 @@ export function sumsq_chunks(out: usize, g: usize, n: i32, chunk: i32, tid: i32,
 //   p -= lr * wd * p ; m = b1 m + (1-b1) g ; v = b2 v + (1-b2) g^2
 //   p -= lr * (m / bc1) / (sqrt(v / bc2) + eps)
 
-@inline function vadamw(p: v128, g: v128, m: v128, v: v128, lrwd: v128, b1: v128, nb1: v128, b2: v128, nb2: v128, ibc1: v128, ibc2: v128, eps: v128, lr: v128): v128 {
+@inline function vadamw(p: v128, m: v128, v: v128, lrwd: v128, ibc1: v128, ibc2: v128, eps: v128, lr: v128): v128 {
   return f32x4.sub(p, f32x4.add(f32x4.mul(lrwd, p), f32x4.mul(lr, f32x4.div(f32x4.mul(m, ibc1), f32x4.add(f32x4.sqrt(f32x4.mul(v, ibc2)), eps)))))
 }
 
@@ -902,7 +902,7 @@ export function adamw(p: usize, g: usize, m: usize, v: usize, n: i32, decayEnd: 
       const vv = f32x4.add(f32x4.mul(b2, v128.load(at(v, i))), f32x4.mul(nb2, f32x4.mul(gv, gv)))
       v128.store(at(m, i), mv)
       v128.store(at(v, i), vv)
-      v128.store(at(p, i), vadamw(v128.load(at(p, i)), gv, mv, vv, i < decayEnd ? lrwdOn : lrwdOff, b1, nb1, b2, nb2, ibc1, ibc2, ev, lrv))
+      v128.store(at(p, i), vadamw(v128.load(at(p, i)), mv, vv, i < decayEnd ? lrwdOn : lrwdOff, ibc1, ibc2, ev, lrv))
       i += 3
     } else {
       const gv = f32x4.mul(f32x4.splat(load<f32>(at(g, i))), gs)
@@ -910,7 +910,7 @@ export function adamw(p: usize, g: usize, m: usize, v: usize, n: i32, decayEnd: 
       const vv = f32x4.add(f32x4.mul(b2, f32x4.splat(load<f32>(at(v, i)))), f32x4.mul(nb2, f32x4.mul(gv, gv)))
       store<f32>(at(m, i), f32x4.extract_lane(mv, 0))
       store<f32>(at(v, i), f32x4.extract_lane(vv, 0))
-      const pv = vadamw(f32x4.splat(load<f32>(at(p, i))), gv, mv, vv, i < decayEnd ? lrwdOn : lrwdOff, b1, nb1, b2, nb2, ibc1, ibc2, ev, lrv)
+      const pv = vadamw(f32x4.splat(load<f32>(at(p, i))), mv, vv, i < decayEnd ? lrwdOn : lrwdOff, ibc1, ibc2, ev, lrv)
       store<f32>(at(p, i), f32x4.extract_lane(pv, 0))
     }
   }
