@@ -66,4 +66,47 @@ describe("tfjs engine", () => {
     }
     engine.dispose()
   })
+
+  it("gradients through entropies and the value head match finite differences", async () => {
+    const params = randomParams(4)
+    const engine = await makeTfjsEngine(config, params)
+    const { batch, mask } = pack([{ ids: [3, 1, 4, 1, 5], mask: [0, 1, 1, 1, 1] }, { ids: [9, 2, 6], mask: [0, 1, 1] }])
+    const n = batch.B * batch.T
+    const w = Float32Array.from({ length: n }, (_, i) => mask[i]! * (0.3 + 0.1 * (i % 4)))
+    const target = Float32Array.from({ length: n }, (_, i) => 0.5 - 0.2 * (i % 3))
+    // A loss of all three outputs: weighted log-probs and entropies, squared value error.
+    const loss = (o: { logprobs: Float32Array; entropies: Float32Array; values: Float32Array }) => {
+      let l = 0
+      const dl = new Float32Array(n), de = new Float32Array(n), dv = new Float32Array(n)
+      for (let i = 0; i < n; i++) {
+        l += -w[i]! * o.logprobs[i]! - 0.5 * w[i]! * o.entropies[i]! + w[i]! * (o.values[i]! - target[i]!) ** 2
+        dl[i] = -w[i]!
+        de[i] = -0.5 * w[i]!
+        dv[i] = 2 * w[i]! * (o.values[i]! - target[i]!)
+      }
+      return { loss: l, dLogprobs: dl, dEntropies: de, dValues: dv }
+    }
+    engine.forwardBackward(batch, loss)
+    const grads = engine.getGrads()
+    const lossAt = (p: typeof params) => {
+      engine.setParams(p)
+      return loss(engine.forward(batch)).loss
+    }
+    for (const name of ["v_head.weight", "v_head.bias", "transformer.h.1.ln_2.weight", "transformer.wte.weight", "transformer.h.0.mlp.c_proj.weight"]) {
+      const t = params.get(name)!
+      for (const i of [0, Math.min(7, t.data.length - 1)]) {
+        const h = 1e-2
+        const shifted = (d: number) => {
+          const m = new Map(params)
+          const data = Float32Array.from(t.data)
+          data[i] = data[i]! + d
+          m.set(name, { shape: t.shape, data })
+          return m
+        }
+        const fd = (lossAt(shifted(h)) - lossAt(shifted(-h))) / (2 * h)
+        expect(grads.get(name)!.data[i]!).toBeCloseTo(fd, 2)
+      }
+    }
+    engine.dispose()
+  })
 })
