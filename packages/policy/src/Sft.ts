@@ -144,8 +144,7 @@ export interface SftRun {
 
 export const runSft = (run: SftRun): Effect.Effect<SftResult, DataFileError | InvalidInput> =>
   Effect.gen(function*() {
-    const o = run.options
-    const bad = validate(o)
+    const bad = validate(run.options)
     if (bad) return yield* Effect.fail(bad)
     if (run.data.length === 0) return yield* Effect.fail(new InvalidInput({ reason: "no training conversations" }))
     const info = run.onInfo ?? (() => {})
@@ -153,6 +152,15 @@ export const runSft = (run: SftRun): Effect.Effect<SftResult, DataFileError | In
     const previous = resumeFrom ? yield* Checkpoint.load(resumeFrom) : undefined
     if (run.resume && !previous?.training) {
       return yield* Effect.fail(new DataFileError({ path: path.join(run.out, Checkpoint.FILES.training), reason: "nothing to resume: no training metadata" }))
+    }
+    // A resumed run keeps the options it was started with (data order, schedule, batch).
+    let o = run.options
+    if (run.resume && previous?.training) {
+      const saved = Schema.decodeUnknownExit(SftOptions)(previous.training.options)
+      if (saved._tag === "Failure") {
+        return yield* Effect.fail(new DataFileError({ path: path.join(run.out, Checkpoint.FILES.training), reason: "the saved run options cannot be read" }))
+      }
+      o = { ...saved.value, engine: run.options.engine, saveEvery: run.options.saveEvery }
     }
     let tokenizer: Tok.Tokenizer
     if (previous) tokenizer = previous.tokenizer

@@ -76,7 +76,8 @@ describe("SFT", () => {
       expect(full.lossAfter).toBeLessThan(full.lossBefore)
       yield* runSft({ data: dialogues, out: b, options: tiny, stopAfter: 3 })
       expect(Checkpoint.loadSync(b).training!.step).toBe(3)
-      const resumed = yield* runSft({ data: dialogues, out: b, options: tiny, resume: true })
+      // The resumed run uses the options it was started with, whatever it is given now.
+      const resumed = yield* runSft({ data: dialogues, out: b, options: { ...tiny, batchSize: 1, seed: 9, optim: defaultOptim({ lr: 1 }) }, resume: true })
       expect(resumed.history.map((h) => h.step)).toEqual([4, 5, 6])
       const pa = Checkpoint.loadSync(a), pb = Checkpoint.loadSync(b)
       expect(pb.training!.step).toBe(6)
