@@ -119,7 +119,13 @@ export const ExperimentConfig = Schema.Struct({
     /** Observations the model sees are cut to this many characters (see Training.compactTurns). */
     maxObservationChars: Schema.optionalKey(PositiveInt),
     /** "none": an empty instruction prompt (a model trained from scratch gains nothing from a constant text). */
-    instructionPrompt: Schema.optionalKey(Schema.Literals(["full", "none"]))
+    instructionPrompt: Schema.optionalKey(Schema.Literals(["full", "none"])),
+    /**
+     * "drop": the model is trained on, and shown, replies without their
+     * thought ("Thought: \nAction: ..."), so a small model spends its capacity
+     * on actions.
+     */
+    thoughts: Schema.optionalKey(Schema.Literals(["keep", "drop"]))
   })),
   engine: Schema.optionalKey(Schema.Literals(["cpu", "tfjs"])),
   strategies: Schema.NonEmptyArray(StrategyConfig)

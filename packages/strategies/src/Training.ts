@@ -60,6 +60,7 @@ export interface ModelSettings {
   /** Observation view: characters kept per observation (undefined: all). */
   readonly maxObservationChars: number | undefined
   readonly instructionPrompt: "full" | "none"
+  readonly thoughts: "keep" | "drop"
 }
 
 export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
@@ -71,7 +72,8 @@ export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
   engine: c.engine ?? "cpu",
   maxReplyTokens: c.model?.maxReplyTokens ?? 64,
   maxObservationChars: c.model?.maxObservationChars,
-  instructionPrompt: c.model?.instructionPrompt ?? "full"
+  instructionPrompt: c.model?.instructionPrompt ?? "full",
+  thoughts: c.model?.thoughts ?? "keep"
 })
 
 /** The instruction prompt the model is trained and prompted with. */
@@ -89,7 +91,11 @@ export const compactObservation = (text: string, maxChars: number | undefined): 
 }
 
 export const compactTurns = (turns: ReadonlyArray<Turn>, m: ModelSettings): Array<Turn> =>
-  turns.map((t) => ({ ...t, observation: compactObservation(t.observation, m.maxObservationChars) }))
+  turns.map((t) => ({
+    ...t,
+    thought: m.thoughts === "drop" ? "" : t.thought,
+    observation: compactObservation(t.observation, m.maxObservationChars)
+  }))
 
 /** The dialogue the model sees for a trajectory (training and prompting alike). */
 export const dialogueOf = (env: EnvironmentShape, m: ModelSettings, initialObservation: string, turns: ReadonlyArray<Turn>): Render.Dialogue =>
@@ -97,7 +103,7 @@ export const dialogueOf = (env: EnvironmentShape, m: ModelSettings, initialObser
 
 /** A policy seeing the compact view of each request. */
 export const viewPolicy = (policy: PolicyShape, m: ModelSettings): PolicyShape =>
-  m.maxObservationChars === undefined
+  m.maxObservationChars === undefined && m.thoughts === "keep"
     ? policy
     : { ...policy, act: (requests) => policy.act(requests.map((r) => ({ ...r, turns: compactTurns(r.turns, m) }))) }
 
@@ -110,7 +116,8 @@ const trainingModelKey = (m: ModelSettings) => ({
   vocabSize: m.vocabSize,
   engine: m.engine,
   maxObservationChars: m.maxObservationChars ?? null,
-  instructionPrompt: m.instructionPrompt
+  instructionPrompt: m.instructionPrompt,
+  ...(m.thoughts === "drop" ? { thoughts: "drop" } : {})
 })
 
 export const CheckpointManifest = Schema.Struct({
@@ -438,7 +445,7 @@ export const withCheckpointPolicy = <A, E, R>(
         settings: {
           temperature: o.temperature,
           maxTokens: model.maxReplyTokens,
-          view: { maxObservationChars: model.maxObservationChars ?? null, instructionPrompt: model.instructionPrompt },
+          view: trainingModelKey(model),
           ...(o.temperature > 0 ? { seed: o.seed } : {})
         }
       }),
