@@ -69,16 +69,24 @@ export const writeEnvReport = (env: EnvName, reportsDir: string, results: Result
   })
 
 /** How the experiment was run, for the report's head. */
-const setupNotes = (c: Config.ExperimentConfig, wallSeconds: number): Array<string> => {
+const setupNotes = (c: Config.ExperimentConfig, wallSeconds: number, computeSeconds: number): Array<string> => {
   const m = c.model ?? {}
   const limits = Config.scaleLimits(c)
+  const view = [
+    m.maxObservationChars !== undefined ? `observations cut to ${m.maxObservationChars} characters (a restated instruction at their start removed)` : undefined,
+    m.instructionPrompt === "none" ? "no instruction prompt" : undefined,
+    m.thoughts === "drop" ? "replies without thoughts (actions only)" : undefined
+  ].filter((x) => x !== undefined)
   return [
     "## Setup",
     "",
-    `Scale \`${c.scale}\` (config \`${c.name}\`): ${limits.trainTasks ?? "all"} training tasks, ${limits.testTasks ?? "all"} test tasks, ` +
+    `Scale \`${c.scale}\` (config \`${c.name}\`): ${limits.trainTasks ?? "all"} training tasks with expert data` +
+    `${limits.exploreTasks !== undefined ? ` (${limits.exploreTasks} of them explored)` : ""}, ${limits.testTasks ?? "all"} test tasks, ` +
     `seeds ${c.seeds.join(", ")}; a GPT-2-style model trained from scratch (${m.nLayer ?? 4} layers, width ${m.nEmbd ?? 128}, ` +
     `${m.nHead ?? 4} heads, context ${m.nPositions ?? 512}, vocabulary ${m.vocabSize ?? 2048}) on the ${c.engine ?? "cpu"} engine. ` +
-    `Run time ${(wallSeconds / 60).toFixed(1)} min (phases reused from earlier runs count as zero).`,
+    `${view.length > 0 ? `Model view: ${view.join("; ")}. ` : ""}` +
+    `Compute time of all phases ${(computeSeconds / 60).toFixed(1)} min (as produced, possibly by earlier or parallel runs); ` +
+    `this invocation ${(wallSeconds / 60).toFixed(1)} min.`,
     "",
     "No pretrained chat model exists here: the \"untuned\" model (Table 5's prompted row, and the start of self-play) " +
     "is one trained only on episodes of the random valid-action policy, so it knows the reply format, not the task. " +
@@ -121,18 +129,25 @@ export const runBench = (o: BenchOptions) =>
     }))
     const mod = yield* Effect.promise(() => modules[o.env]!())
     const env = yield* mod.load()
+    const text = Runner.textReporter(o.log)
+    const produced = new Map<string, number>()
+    const reporter: Runner.RunReporterShape = {
+      ...text,
+      phaseEnd: (e) => {
+        produced.set(`${e.phase}/${e.key}`, e.producedInSeconds)
+        text.phaseEnd(e)
+      }
+    }
     const outcomes = yield* Experiment.runExperiment(config, env, strategies).pipe(
-      Effect.provide(Layer.mergeAll(
-        Runner.layerRunStore(o.runsDir),
-        Layer.succeed(Runner.RunReporter, Runner.textReporter(o.log))
-      ))
+      Effect.provide(Layer.mergeAll(Runner.layerRunStore(o.runsDir), Layer.succeed(Runner.RunReporter, reporter)))
     )
+    const computeSeconds = [...produced.values()].reduce((a, b) => a + b, 0)
     const results = resultsFromOutcomes(outcomes)
     fs.mkdirSync(o.resultsDir, { recursive: true })
     const written = yield* writeResultTables(o.resultsDir, results)
     if (o.reportsDir !== undefined) {
       const paper = yield* loadPaperTables()
-      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, [...setupNotes(config, (performance.now() - t0) / 1000), ...summaryNotes(results)]))
+      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, [...setupNotes(config, (performance.now() - t0) / 1000, computeSeconds), ...summaryNotes(results)]))
     }
     return { outcomes, results, written }
   })
