@@ -18,6 +18,12 @@ export interface LoadedEnvironment extends EnvironmentShape {
   readonly defaultSplit: string
   /** The environment's expert, which knows each task's hidden goal. */
   expert(seed: number): PolicyShape
+  /**
+   * An observation shortened to about `budgetChars` characters for a model
+   * with a small context, keeping what the page structure says matters
+   * (whatever an agent may click). Absent: callers cut at the budget.
+   */
+  compactObservation?(observation: string, budgetChars: number): string
 }
 
 export interface EnvModule {

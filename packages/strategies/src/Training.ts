@@ -79,6 +79,18 @@ export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
 /** The instruction prompt the model is trained and prompted with. */
 export const instructionOf = (env: EnvironmentShape, m: ModelSettings): string => (m.instructionPrompt === "none" ? "" : env.instructionPrompt)
 
+/** An environment's structure-aware shortening of observations (LoadedEnvironment.compactObservation), when it has one. */
+type ObservationShortener = (observation: string, budgetChars: number) => string
+
+const shortenerOf = (env: EnvironmentShape): ObservationShortener | undefined => {
+  const hook = (env as { readonly compactObservation?: unknown }).compactObservation
+  return typeof hook === "function" ? (hook as ObservationShortener) : undefined
+}
+
+/** Which view a model is trained with: the environment's own shortening or the character cut. */
+const viewKind = (env: EnvironmentShape, m: ModelSettings): "env" | "cut" | "full" =>
+  m.maxObservationChars === undefined ? "full" : shortenerOf(env) !== undefined ? "env" : "cut"
+
 /**
  * The observation view of a small context: an observation that restates the
  * task instruction at its start ("Instruction: [SEP] ... [SEP] ", as WebShop
@@ -90,25 +102,37 @@ export const compactObservation = (text: string, maxChars: number | undefined): 
   return maxChars === undefined || stripped.length <= maxChars ? stripped : stripped.slice(0, maxChars)
 }
 
-export const compactTurns = (turns: ReadonlyArray<Turn>, m: ModelSettings): Array<Turn> =>
+/**
+ * An observation as the model sees it: with a character budget, the
+ * environment's structure-aware shortening when it has one, else the
+ * character cut of \`compactObservation\`.
+ */
+export const viewObservation = (env: EnvironmentShape, m: ModelSettings, text: string): string => {
+  const shorten = shortenerOf(env)
+  return m.maxObservationChars !== undefined && shorten !== undefined
+    ? shorten(text, m.maxObservationChars)
+    : compactObservation(text, m.maxObservationChars)
+}
+
+export const compactTurns = (env: EnvironmentShape, turns: ReadonlyArray<Turn>, m: ModelSettings): Array<Turn> =>
   turns.map((t) => ({
     ...t,
     thought: m.thoughts === "drop" ? "" : t.thought,
-    observation: compactObservation(t.observation, m.maxObservationChars)
+    observation: viewObservation(env, m, t.observation)
   }))
 
 /** The dialogue the model sees for a trajectory (training and prompting alike). */
 export const dialogueOf = (env: EnvironmentShape, m: ModelSettings, initialObservation: string, turns: ReadonlyArray<Turn>): Render.Dialogue =>
-  Render.fromTurns(instructionOf(env, m), initialObservation, compactTurns(turns, m))
+  Render.fromTurns(instructionOf(env, m), initialObservation, compactTurns(env, turns, m))
 
 /** A policy seeing the compact view of each request. */
-export const viewPolicy = (policy: PolicyShape, m: ModelSettings): PolicyShape =>
+export const viewPolicy = (env: EnvironmentShape, policy: PolicyShape, m: ModelSettings): PolicyShape =>
   m.maxObservationChars === undefined && m.thoughts === "keep"
     ? policy
-    : { ...policy, act: (requests) => policy.act(requests.map((r) => ({ ...r, turns: compactTurns(r.turns, m) }))) }
+    : { ...policy, act: (requests) => policy.act(requests.map((r) => ({ ...r, turns: compactTurns(env, r.turns, m) }))) }
 
 /** What of the model settings changes a trained checkpoint. */
-const trainingModelKey = (m: ModelSettings) => ({
+const trainingModelKey = (env: EnvironmentShape, m: ModelSettings) => ({
   nLayer: m.nLayer,
   nEmbd: m.nEmbd,
   nHead: m.nHead,
@@ -117,7 +141,8 @@ const trainingModelKey = (m: ModelSettings) => ({
   engine: m.engine,
   maxObservationChars: m.maxObservationChars ?? null,
   instructionPrompt: m.instructionPrompt,
-  ...(m.thoughts === "drop" ? { thoughts: "drop" } : {})
+  ...(m.thoughts === "drop" ? { thoughts: "drop" } : {}),
+  ...(viewKind(env, m) === "env" ? { observationView: "env" } : {})
 })
 
 export const CheckpointManifest = Schema.Struct({
@@ -203,7 +228,7 @@ export const trainSft = (
     {
       phase: "train-sft",
       version: TRAINING_VERSIONS.sft,
-      config: { env: env.name, model: trainingModelKey(model), training: options.training, seed: options.seed },
+      config: { env: env.name, model: trainingModelKey(env, model), training: options.training, seed: options.seed },
       upstream: {
         ...Object.fromEntries(data.map((d, i) => [`data${i}`, d])),
         ...(options.init !== undefined ? { init: options.init } : {})
@@ -439,13 +464,13 @@ export const withCheckpointPolicy = <A, E, R>(
     (policy) =>
       use({
         name: o.name,
-        policy: viewPolicy(policy, model),
+        policy: viewPolicy(env, policy, model),
         from: ckpt,
         // Greedy decoding does not depend on the sampling seed.
         settings: {
           temperature: o.temperature,
           maxTokens: model.maxReplyTokens,
-          view: trainingModelKey(model),
+          view: trainingModelKey(env, model),
           ...(o.temperature > 0 ? { seed: o.seed } : {})
         }
       }),
@@ -543,7 +568,7 @@ export const trainPpo = (
       version: TRAINING_VERSIONS.ppo,
       config: {
         env: env.name,
-        model: trainingModelKey(model),
+        model: trainingModelKey(env, model),
         maxReplyTokens: model.maxReplyTokens,
         ...options,
         trainTasks: options.trainTasks ?? null,
@@ -573,7 +598,7 @@ export const trainPpo = (
             maxTokens: model.maxReplyTokens,
             seed: Random.hashString(`ppo:${options.seed}:${it}`)
           }))
-          const episodes = yield* rollout(env, viewPolicy(sampler, model), tasks, { source: { kind: "policy", name: "ppo" } })
+          const episodes = yield* rollout(env, viewPolicy(env, sampler, model), tasks, { source: { kind: "policy", name: "ppo" } })
           const seqs = episodes.map((e) => renderTargets(tok, { env, model }, e.initialObservation, e.turns, 0, T))
           const current = forwardAll(engine, seqs, 8)
           const ref = forwardAll(reference, seqs, 8)

@@ -9,11 +9,13 @@ import { InvalidInput, Paths } from "@eto/core"
 import type { EnvModule, LoadedEnvironment, LoadOptions } from "../index"
 import { makeWebShop, type WebShop } from "./Env"
 import { makeExpert, type WebShopExpert } from "./Expert"
+import { compactObservation } from "./ModelView"
 import { computeReward } from "./Reward"
 
 export { makeWebShop, MAX_STEPS, SPLITS, type WebShop } from "./Env"
 export { makeExpert, type WebShopExpert } from "./Expert"
 export { computeReward, type RewardDetails } from "./Reward"
+export { compactObservation } from "./ModelView"
 export { type Catalog, type Goal, loadCatalog, type Product } from "./Catalog"
 
 /** The loaded environment: the generic shape plus the WebShop internals. */
@@ -63,6 +65,7 @@ export const load = (options?: LoadOptions): Effect.Effect<LoadedWebShop, import
       reset: shop.reset,
       defaultSplit: "test",
       expert: (seed) => makeExpert(shop, seed),
+      compactObservation,
       shop
     }
     return loaded

@@ -1,0 +1,120 @@
+/**
+ * The compact view of a WebShop page for a model with a small context. The
+ * page text is rebuilt from its " [SEP] " pieces instead of being cut at a
+ * character count, so that everything an agent may usefully click survives:
+ *
+ * - every page loses the restated instruction at its start ("Instruction:
+ *   [SEP] ... [SEP]"; the first observation carries the task);
+ * - a results page keeps its page line, its Prev/Next and Back buttons, and
+ *   for every listed product its ASIN, the first words of its title and its
+ *   price;
+ * - a product page keeps its Back and Prev buttons, every option name and
+ *   value, the first words of the title, the price and Buy Now (the rating
+ *   and the sub-page buttons go);
+ * - other pages (search, sub-pages, the end page) are kept as they are.
+ *
+ * When the result is longer than the budget, titles get fewer words (down
+ * to none). A results or product page is never cut further: its ASINs and
+ * option values are what an agent clicks, so they stay even past the budget
+ * (a results page without titles is short; a product page with many option
+ * values can be long). Other pages are cut at the budget.
+ */
+import { SEP } from "./Session"
+
+const ASIN = /^[A-Z0-9]{10}$/
+const PAGE_LINE = /^Page \d+ \(Total results: \d+\)$/
+const PRICE_LINE = /^Price: /
+const RATING_LINE = /^Rating: /
+const SUB_PAGE_BUTTONS = new Set(["Description", "Features", "Reviews", "Attributes"])
+
+/** Title words kept on a results page and on a product page before the budget asks for fewer. */
+export const RESULT_TITLE_WORDS = 4
+export const ITEM_TITLE_WORDS = 6
+
+const firstWords = (text: string, n: number): string => {
+  const words = text.split(/\s+/).filter((w) => w !== "")
+  return words.length <= n ? text : words.slice(0, n).join(" ")
+}
+
+type Layout =
+  | { readonly kind: "results"; readonly head: ReadonlyArray<string>; readonly items: ReadonlyArray<{ asin: string; title: string; price: string }> }
+  | { readonly kind: "item"; readonly head: ReadonlyArray<string>; readonly options: ReadonlyArray<string>; readonly title: string | undefined; readonly price: string; readonly tail: ReadonlyArray<string> }
+  | { readonly kind: "other"; readonly text: string }
+
+/** The pieces of a page, its restated instruction removed. */
+const piecesOf = (observation: string): Array<string> => {
+  const pieces = observation.split(SEP)
+  return pieces[0]?.trim() === "Instruction:" && pieces.length >= 2 ? pieces.slice(2) : pieces
+}
+
+const layoutOf = (observation: string): Layout => {
+  const pieces = piecesOf(observation)
+  const pageAt = pieces.findIndex((p) => PAGE_LINE.test(p))
+  if (pageAt >= 0) {
+    const head: Array<string> = pieces.slice(0, pageAt + 1)
+    let i = pageAt + 1
+    while (i < pieces.length && !ASIN.test(pieces[i]!)) head.push(pieces[i++]!)
+    const items: Array<{ asin: string; title: string; price: string }> = []
+    while (i < pieces.length) {
+      const asin = pieces[i++]!
+      const rest: Array<string> = []
+      while (i < pieces.length && !ASIN.test(pieces[i]!)) rest.push(pieces[i++]!)
+      // A listing is the ASIN, the title when there is one, and the price.
+      const price = rest.length > 0 ? rest[rest.length - 1]! : ""
+      items.push({ asin, title: rest.slice(0, -1).join(" "), price })
+    }
+    return { kind: "results", head, items }
+  }
+  const priceAt = pieces.findIndex((p) => PRICE_LINE.test(p))
+  const buyAt = pieces.lastIndexOf("Buy Now")
+  const prevAt = pieces.indexOf("< Prev")
+  if (priceAt >= 0 && buyAt > priceAt && prevAt >= 0 && prevAt < priceAt) {
+    const head = pieces.slice(0, prevAt + 1)
+    const between = pieces.slice(prevAt + 1, priceAt)
+    // The title is the last piece before the price; a long one is told from
+    // an option value by its length (option values are short labels).
+    const last = between[between.length - 1]
+    const hasTitle = last !== undefined && last.split(/\s+/).length > ITEM_TITLE_WORDS
+    const options = hasTitle ? between.slice(0, -1) : between
+    const tail = pieces.slice(priceAt + 1).filter((p) => !RATING_LINE.test(p) && !SUB_PAGE_BUTTONS.has(p))
+    return { kind: "item", head, options, title: hasTitle ? last : undefined, price: pieces[priceAt]!, tail }
+  }
+  return { kind: "other", text: pieces.join(SEP) }
+}
+
+const render = (layout: Layout, titleWords: number, itemTitleWords: number): string => {
+  switch (layout.kind) {
+    case "results": {
+      const out = [...layout.head]
+      for (const it of layout.items) {
+        out.push(it.asin)
+        if (titleWords > 0 && it.title !== "") out.push(firstWords(it.title, titleWords))
+        if (it.price !== "") out.push(it.price)
+      }
+      return out.join(SEP)
+    }
+    case "item": {
+      const out = [...layout.head, ...layout.options]
+      if (itemTitleWords > 0 && layout.title !== undefined) out.push(firstWords(layout.title, itemTitleWords))
+      out.push(layout.price, ...layout.tail)
+      return out.join(SEP)
+    }
+    case "other":
+      return layout.text
+  }
+}
+
+/**
+ * The compact view of `observation` in at most `budgetChars` characters
+ * (see the module comment for what each page keeps).
+ */
+export const compactObservation = (observation: string, budgetChars: number): string => {
+  const layout = layoutOf(observation)
+  for (let words = RESULT_TITLE_WORDS; words >= 0; words--) {
+    const itemWords = Math.max(0, ITEM_TITLE_WORDS - (RESULT_TITLE_WORDS - words) * 2)
+    const text = render(layout, words, itemWords)
+    if (text.length <= budgetChars) return text
+  }
+  const bare = render(layout, 0, 0)
+  return layout.kind === "other" ? bare.slice(0, budgetChars) : bare
+}
