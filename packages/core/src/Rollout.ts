@@ -12,7 +12,7 @@ import type { Episode, EnvironmentShape, StepResult } from "./Environment"
 import type { PolicyError, PolicyRequest, PolicyShape } from "./Policy"
 import { parseReply } from "./ReAct"
 import type { Task, Trajectory, TrajectorySource, Turn } from "./Schemas"
-import type { UnknownTask } from "./Errors"
+import { InvalidInput, type UnknownTask } from "./Errors"
 
 export interface RolloutOptions {
   /** Episodes run together (one policy call per step for all of them). */
@@ -20,6 +20,11 @@ export interface RolloutOptions {
   readonly source: TrajectorySource
   /** Called after each finished episode with the count done so far. */
   readonly onEpisode?: (done: number, total: number, trajectory: Trajectory) => void
+  /**
+   * Teacher forcing, aligned with the tasks: recorded turns whose actions are
+   * replayed (with their thoughts) before the policy takes over.
+   */
+  readonly prefixes?: ReadonlyArray<ReadonlyArray<Turn> | undefined>
 }
 
 interface Running {
@@ -56,14 +61,30 @@ export const applyReply = (r: { episode: Episode; turns: Array<Turn>; last: Step
   return result
 }
 
-/** Runs one episode per task and returns the trajectories in task order. */
-export const rollout = (
+/**
+ * Runs one episode per task and returns the trajectories in task order. With
+ * `prefixes`, an episode that ends inside its forced prefix fails with
+ * `InvalidInput`.
+ */
+export function rollout(
+  env: EnvironmentShape,
+  policy: PolicyShape,
+  tasks: ReadonlyArray<Task>,
+  options: RolloutOptions & { readonly prefixes?: undefined }
+): Effect.Effect<ReadonlyArray<Trajectory>, PolicyError | UnknownTask>
+export function rollout(
   env: EnvironmentShape,
   policy: PolicyShape,
   tasks: ReadonlyArray<Task>,
   options: RolloutOptions
-): Effect.Effect<ReadonlyArray<Trajectory>, PolicyError | UnknownTask> =>
-  Effect.gen(function*() {
+): Effect.Effect<ReadonlyArray<Trajectory>, PolicyError | UnknownTask | InvalidInput>
+export function rollout(
+  env: EnvironmentShape,
+  policy: PolicyShape,
+  tasks: ReadonlyArray<Task>,
+  options: RolloutOptions
+): Effect.Effect<ReadonlyArray<Trajectory>, PolicyError | UnknownTask | InvalidInput> {
+  return Effect.gen(function*() {
     const batchSize = Math.max(1, options.batchSize ?? 16)
     const out: Array<Trajectory> = new Array(tasks.length)
     let finished = 0
@@ -71,7 +92,18 @@ export const rollout = (
       const running: Array<Running> = []
       for (let i = start; i < Math.min(tasks.length, start + batchSize); i++) {
         const episode = yield* env.reset(tasks[i]!.id)
-        running.push({ index: i, episode, turns: [], last: undefined })
+        const r: Running = { index: i, episode, turns: [], last: undefined }
+        for (const turn of options.prefixes?.[i] ?? []) {
+          const result = episode.step(turn.action)
+          r.turns.push({ thought: turn.thought, action: turn.action, observation: result.observation, reward: result.reward })
+          r.last = result
+          if (result.done) {
+            return yield* new InvalidInput({
+              reason: `task ${episode.task.id}: the episode ended at forced step ${r.turns.length}, before the policy could act`
+            })
+          }
+        }
+        running.push(r)
       }
       let active = running
       while (active.length > 0) {
@@ -99,3 +131,4 @@ export const rollout = (
     }
     return out
   })
+}

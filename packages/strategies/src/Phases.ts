@@ -11,23 +11,18 @@
  */
 import * as path from "node:path"
 import {
-  applyReply,
   type DataFileError,
   type EnvironmentShape,
-  type Episode,
   EvaluationSummary,
   Jsonl,
   type PolicyError,
-  type PolicyRequest,
   type PolicyShape,
   PreferencePair,
   Random,
   rollout,
   summarize,
-  type StepResult,
   type Task,
   Trajectory,
-  type Turn,
   type UnknownSplit,
   type UnknownTask
 } from "@eto/core"
@@ -227,68 +222,15 @@ export const stepRollout = (
   items: ReadonlyArray<Forced>,
   options: { readonly name: string; readonly batchSize?: number; readonly onEpisode?: (done: number, total: number) => void }
 ): Effect.Effect<Array<Pairs.StepExploration>, PolicyError | UnknownTask | InvalidInput> =>
-  Effect.gen(function*() {
-    const batchSize = Math.max(1, options.batchSize ?? 16)
-    const out: Array<Pairs.StepExploration> = new Array(items.length)
-    let finished = 0
-    for (let start = 0; start < items.length; start += batchSize) {
-      type Running = { index: number; episode: Episode; turns: Array<Turn>; last: StepResult | undefined; t: number }
-      const running: Array<Running> = []
-      const finish = (r: Running) => {
-        const reward = r.last?.reward ?? 0
-        out[r.index] = {
-          t: r.t,
-          trajectory: {
-            task: r.episode.task,
-            initialObservation: r.episode.initialObservation,
-            turns: r.turns,
-            reward,
-            success: reward >= 1,
-            steps: r.turns.length,
-            source: { kind: "policy", name: options.name }
-          }
-        }
-        finished++
-        options.onEpisode?.(finished, items.length)
-      }
-      let active: Array<Running> = []
-      for (let i = start; i < Math.min(items.length, start + batchSize); i++) {
-        const { expert, t } = items[i]!
-        const episode = yield* env.reset(expert.task.id)
-        const r: Running = { index: i, episode, turns: [], last: undefined, t }
-        running.push(r)
-        for (let k = 0; k < t - 1; k++) {
-          const turn = expert.turns[k]!
-          const result = episode.step(turn.action)
-          r.turns.push({ thought: turn.thought, action: turn.action, observation: result.observation, reward: result.reward })
-          r.last = result
-          if (result.done) {
-            return yield* new InvalidInput({
-              reason: `task ${expert.task.id}: the expert's episode ended at step ${k + 1}, before the forced prefix of ${t - 1} steps`
-            })
-          }
-        }
-        active.push(r)
-      }
-      while (active.length > 0) {
-        const requests: Array<PolicyRequest> = active.map((r) => ({
-          task: r.episode.task,
-          initialObservation: r.episode.initialObservation,
-          turns: r.turns,
-          availableActions: r.episode.availableActions()
-        }))
-        const replies = yield* policy.act(requests)
-        const next: Array<Running> = []
-        active.forEach((r, k) => {
-          const result = applyReply(r, replies[k] ?? "")
-          if (result.done || r.turns.length >= r.episode.maxSteps) finish(r)
-          else next.push(r)
-        })
-        active = next
-      }
-    }
-    return out
-  })
+  Effect.map(
+    rollout(env, policy, items.map((item) => item.expert.task), {
+      source: { kind: "policy", name: options.name },
+      prefixes: items.map((item) => item.expert.turns.slice(0, item.t - 1)),
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      ...(options.onEpisode === undefined ? {} : { onEpisode: (done: number, total: number) => options.onEpisode!(done, total) })
+    }),
+    (trajectories) => trajectories.map((trajectory, i) => ({ t: items[i]!.t, trajectory }))
+  )
 
 /** The step at which the agent takes over, per expert trajectory (1..n, seeded). */
 export const drawSteps = (experts: ReadonlyArray<Trajectory>, seed: number): Array<Forced> => {
