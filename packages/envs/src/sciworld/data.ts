@@ -3,11 +3,9 @@
  * parameters, subgoals, start room, splits), read from
  * `sciworld/variations.jsonl.gz` under the data directory.
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
-import * as zlib from "node:zlib"
 import { Effect, Schema } from "effect"
-import { DataFileError, Paths } from "@eto/core"
+import { type DataFileError, Jsonl, Paths } from "@eto/core"
 
 export const Variation = Schema.Struct({
   id: Schema.String,
@@ -28,39 +26,9 @@ export type Variation = typeof Variation.Type
 
 export const VARIATIONS_FILE = path.join("sciworld", "variations.jsonl.gz")
 
-const decode = Schema.decodeUnknownExit(Variation)
-
 /** Reads and decodes every variation; errors name the file and line. */
 export const loadVariations = (dataDir: string = Paths.dataDir()): Effect.Effect<ReadonlyArray<Variation>, DataFileError> =>
-  Effect.suspend(() => {
-    const file = path.join(dataDir, VARIATIONS_FILE)
-    let text: string
-    try {
-      text = zlib.gunzipSync(fs.readFileSync(file)).toString("utf8")
-    } catch (e) {
-      return Effect.fail(
-        new DataFileError({ path: file, reason: `cannot read the variations file: ${(e as Error).message}`, hint: Paths.DATA_HINT })
-      )
-    }
-    const out: Array<Variation> = []
-    const lines = text.split("\n")
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim()
-      if (line === "") continue
-      let json: unknown
-      try {
-        json = JSON.parse(line)
-      } catch (e) {
-        return Effect.fail(new DataFileError({ path: file, line: i + 1, reason: `invalid JSON: ${(e as Error).message}` }))
-      }
-      const exit = decode(json)
-      if (exit._tag === "Failure") {
-        return Effect.fail(new DataFileError({ path: file, line: i + 1, reason: `not a variation record: ${String(exit.cause)}`.slice(0, 400) }))
-      }
-      out.push(exit.value)
-    }
-    return Effect.succeed(out)
-  })
+  Effect.suspend(() => Jsonl.readJsonl(Variation, path.join(dataDir, VARIATIONS_FILE), Paths.DATA_HINT))
 
 /** A node of a room layout string: `name{attrs}[children]`. */
 export interface LayoutNode {
