@@ -54,7 +54,11 @@ export interface BarChartSpec {
 }
 
 /** Okabe-Ito colours, distinguishable with colour-vision deficiencies. */
-export const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+/** Okabe-Ito's colour-blind-safe colours, then darker and lighter companions, so up to 16 series stay distinct. */
+export const PALETTE = [
+  "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
+  "#004C7A", "#9C6B00", "#00694D", "#8F3F00", "#8A4F72", "#9AD0F0", "#A39800", "#7F7F7F"
+]
 
 export const escapeXml = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
