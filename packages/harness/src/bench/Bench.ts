@@ -69,11 +69,21 @@ export const writeEnvReport = (env: EnvName, reportsDir: string, results: Result
   })
 
 /** How the experiment was run, for the report's head. */
-const setupNotes = (c: Config.ExperimentConfig, wallSeconds: number, computeSeconds: number): Array<string> => {
+const setupNotes = (
+  c: Config.ExperimentConfig,
+  structuredView: boolean,
+  wallSeconds: number,
+  computeSeconds: number
+): Array<string> => {
   const m = c.model ?? {}
   const limits = Config.scaleLimits(c)
   const view = [
-    m.maxObservationChars !== undefined ? `observations cut to ${m.maxObservationChars} characters (a restated instruction at their start removed)` : undefined,
+    m.maxObservationChars === undefined
+      ? undefined
+      : structuredView
+      ? `the environment's compact page view with a budget of ${m.maxObservationChars} characters (restated instruction removed; ` +
+        `titles shortened to their first words, every listed product's ASIN and price, option values and buttons kept)`
+      : `observations cut to ${m.maxObservationChars} characters (a restated instruction at their start removed)`,
     m.instructionPrompt === "none" ? "no instruction prompt" : undefined,
     m.thoughts === "drop" ? "replies without thoughts (actions only)" : undefined
   ].filter((x) => x !== undefined)
@@ -147,7 +157,7 @@ export const runBench = (o: BenchOptions) =>
     const written = yield* writeResultTables(o.resultsDir, results)
     if (o.reportsDir !== undefined) {
       const paper = yield* loadPaperTables()
-      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, [...setupNotes(config, (performance.now() - t0) / 1000, computeSeconds), ...summaryNotes(results)]))
+      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, [...setupNotes(config, env.compactObservation !== undefined, (performance.now() - t0) / 1000, computeSeconds), ...summaryNotes(results)]))
     }
     return { outcomes, results, written }
   })
