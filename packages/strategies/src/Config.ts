@@ -128,7 +128,9 @@ export const ExperimentConfig = Schema.Struct({
     thoughts: Schema.optionalKey(Schema.Literals(["keep", "drop"]))
   })),
   engine: Schema.optionalKey(Schema.Literals(["cpu", "tfjs"])),
-  strategies: Schema.NonEmptyArray(StrategyConfig)
+  strategies: Schema.NonEmptyArray(StrategyConfig),
+  /** Paragraphs the report prints under its setup (how the settings were chosen on the dev split, what was seen there). */
+  notes: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type ExperimentConfig = typeof ExperimentConfig.Type
 

@@ -102,7 +102,8 @@ const setupNotes = (
     "is one trained only on episodes of the random valid-action policy, so it knows the reply format, not the task. " +
     "\"Random\" is that random policy itself. Hyper-parameters are set in the configuration file and were chosen on " +
     "the dev split only.",
-    ""
+    "",
+    ...(c.notes ?? []).flatMap((n) => [n, ""])
   ]
 }
 
