@@ -4,8 +4,7 @@
  * decoded with the schema below; omitted hyper-parameters take the paper's
  * values (Section 4.1 and tables.json `hyperparameters`) via `resolveStrategy`.
  */
-import * as fs from "node:fs"
-import { DataFileError, EnvName, InvalidInput } from "@eto/core"
+import { DataFileError, EnvName, InvalidInput, Jsonl } from "@eto/core"
 import { Effect, Result, Schema } from "effect"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -168,14 +167,7 @@ export const decodeConfig = (text: string, source: string): Result.Result<Experi
 
 export const loadConfig = (file: string): Effect.Effect<ExperimentConfig, DataFileError> =>
   Effect.flatMap(
-    Effect.try({
-      try: () => fs.readFileSync(file, "utf8"),
-      catch: (e) =>
-        new DataFileError({
-          path: file,
-          reason: (e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read: ${String(e)}`
-        })
-    }),
+    Jsonl.readText(file),
     (text) => Effect.fromResult(decodeConfig(text, file))
   )
 

@@ -9,7 +9,6 @@
  * Files are written with csv-stringify and read back with csv-parse, every
  * row decoded through the row's schema (errors name file and line).
  */
-import * as fs from "node:fs"
 import { DataFileError, EnvName, type EvaluationSummary, Jsonl } from "@eto/core"
 import { parse } from "csv-parse/sync"
 import { stringify } from "csv-stringify/sync"
@@ -157,13 +156,6 @@ export const parseCsv = <A>(table: TableSpec<A>, text: string, file: string): Re
 
 export const readCsv = <A>(file: string, table: TableSpec<A>): Effect.Effect<Array<A>, DataFileError> =>
   Effect.flatMap(
-    Effect.try({
-      try: () => fs.readFileSync(file, "utf8"),
-      catch: (e) =>
-        new DataFileError({
-          path: file,
-          reason: (e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read: ${String(e)}`
-        })
-    }),
+    Jsonl.readText(file),
     (text) => Effect.fromResult(parseCsv(table, text, file))
   )
