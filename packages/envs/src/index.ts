@@ -24,6 +24,15 @@ export interface LoadedEnvironment extends EnvironmentShape {
    * (whatever an agent may click). Absent: callers cut at the budget.
    */
   compactObservation?(observation: string, budgetChars: number): string
+  /**
+   * Paired with `compactObservation`, when the compact view names things by
+   * short labels instead of the page's own codes (WebShop lists products as
+   * "item 1", "item 2", ...): an action taken on the full page `observation`
+   * as the model view writes it, and a model-view action back as the
+   * environment reads it.
+   */
+  actionToModel?(action: string, observation: string): string
+  actionFromModel?(action: string, observation: string): string
 }
 
 export interface EnvModule {

@@ -19,9 +19,11 @@ import * as path from "node:path"
 import {
   type DataFileError,
   type EnvironmentShape,
+  formatReply,
   InvalidInput,
   Jsonl,
   PolicyError,
+  parseReply,
   type PolicyShape,
   type PreferencePair,
   Random,
@@ -81,15 +83,24 @@ export const instructionOf = (env: EnvironmentShape, m: ModelSettings): string =
 
 /** An environment's structure-aware shortening of observations (LoadedEnvironment.compactObservation), when it has one. */
 type ObservationShortener = (observation: string, budgetChars: number) => string
+/** LoadedEnvironment.actionToModel / actionFromModel: an action on the page it was taken on, mapped between views. */
+type ActionMap = (action: string, observation: string) => string
 
-const shortenerOf = (env: EnvironmentShape): ObservationShortener | undefined => {
-  const hook = (env as { readonly compactObservation?: unknown }).compactObservation
-  return typeof hook === "function" ? (hook as ObservationShortener) : undefined
+const hookOf = <F>(env: EnvironmentShape, name: "compactObservation" | "actionToModel" | "actionFromModel"): F | undefined => {
+  const hook = (env as unknown as Record<string, unknown>)[name]
+  return typeof hook === "function" ? (hook as F) : undefined
 }
+const shortenerOf = (env: EnvironmentShape) => hookOf<ObservationShortener>(env, "compactObservation")
 
 /** Which view a model is trained with: the environment's own shortening or the character cut. */
 const viewKind = (env: EnvironmentShape, m: ModelSettings): "env" | "cut" | "full" =>
   m.maxObservationChars === undefined ? "full" : shortenerOf(env) !== undefined ? "env" : "cut"
+
+/** The action maps of the environment's view, when the model sees that view and the view labels things. */
+const actionMapsOf = (env: EnvironmentShape, m: ModelSettings): { toModel: ActionMap; fromModel: ActionMap } | undefined => {
+  const toModel = hookOf<ActionMap>(env, "actionToModel"), fromModel = hookOf<ActionMap>(env, "actionFromModel")
+  return viewKind(env, m) === "env" && toModel !== undefined && fromModel !== undefined ? { toModel, fromModel } : undefined
+}
 
 /**
  * The observation view of a small context: an observation that restates the
@@ -114,22 +125,51 @@ export const viewObservation = (env: EnvironmentShape, m: ModelSettings, text: s
     : compactObservation(text, m.maxObservationChars)
 }
 
-export const compactTurns = (env: EnvironmentShape, turns: ReadonlyArray<Turn>, m: ModelSettings): Array<Turn> =>
-  turns.map((t) => ({
+/**
+ * Turns as the model sees them: observations in the view, thoughts dropped
+ * when the settings say so, and actions in the view's own labels (each
+ * action is mapped through the page it was taken on: the initial
+ * observation, then the previous turn's).
+ */
+export const compactTurns = (env: EnvironmentShape, initialObservation: string, turns: ReadonlyArray<Turn>, m: ModelSettings): Array<Turn> => {
+  const maps = actionMapsOf(env, m)
+  return turns.map((t, i) => ({
     ...t,
     thought: m.thoughts === "drop" ? "" : t.thought,
+    action: maps === undefined ? t.action : maps.toModel(t.action, i === 0 ? initialObservation : turns[i - 1]!.observation),
     observation: viewObservation(env, m, t.observation)
   }))
+}
 
 /** The dialogue the model sees for a trajectory (training and prompting alike). */
 export const dialogueOf = (env: EnvironmentShape, m: ModelSettings, initialObservation: string, turns: ReadonlyArray<Turn>): Render.Dialogue =>
-  Render.fromTurns(instructionOf(env, m), initialObservation, compactTurns(env, turns, m))
+  Render.fromTurns(instructionOf(env, m), initialObservation, compactTurns(env, initialObservation, turns, m))
 
-/** A policy seeing the compact view of each request. */
-export const viewPolicy = (env: EnvironmentShape, policy: PolicyShape, m: ModelSettings): PolicyShape =>
-  m.maxObservationChars === undefined && m.thoughts === "keep"
-    ? policy
-    : { ...policy, act: (requests) => policy.act(requests.map((r) => ({ ...r, turns: compactTurns(env, r.turns, m) }))) }
+/** A reply in the view's action labels, as the environment reads it (`page`: the full page it answers). */
+const replyFromModel = (maps: { readonly fromModel: ActionMap }, reply: string, page: string): string => {
+  const parsed = parseReply(reply)
+  if (parsed === undefined) return reply
+  const action = maps.fromModel(parsed.action, page)
+  return action === parsed.action ? reply : formatReply(parsed.thought, action)
+}
+
+/** A policy seeing the compact view of each request, its actions mapped back to the environment's. */
+export const viewPolicy = (env: EnvironmentShape, policy: PolicyShape, m: ModelSettings): PolicyShape => {
+  if (m.maxObservationChars === undefined && m.thoughts === "keep") return policy
+  const maps = actionMapsOf(env, m)
+  return {
+    ...policy,
+    act: (requests) => {
+      const replies = policy.act(requests.map((r) => ({ ...r, turns: compactTurns(env, r.initialObservation, r.turns, m) })))
+      if (maps === undefined) return replies
+      return Effect.map(replies, (rs) =>
+        rs.map((reply, j) => {
+          const r = requests[j]!
+          return replyFromModel(maps, reply, r.turns.length === 0 ? r.initialObservation : r.turns[r.turns.length - 1]!.observation)
+        }))
+    }
+  }
+}
 
 /** What of the model settings changes a trained checkpoint. */
 const trainingModelKey = (env: EnvironmentShape, m: ModelSettings) => ({
@@ -142,7 +182,8 @@ const trainingModelKey = (env: EnvironmentShape, m: ModelSettings) => ({
   maxObservationChars: m.maxObservationChars ?? null,
   instructionPrompt: m.instructionPrompt,
   ...(m.thoughts === "drop" ? { thoughts: "drop" } : {}),
-  ...(viewKind(env, m) === "env" ? { observationView: "env" } : {})
+  ...(viewKind(env, m) === "env" ? { observationView: "env" } : {}),
+  ...(actionMapsOf(env, m) !== undefined ? { actionView: "labels" } : {})
 })
 
 export const CheckpointManifest = Schema.Struct({

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { rollout } from "@eto/core"
 import { loadSync } from "./index"
-import { compactObservation } from "./ModelView"
+import { actionFromModel, actionToModel, compactObservation } from "./ModelView"
 import { SEP } from "./Session"
 
 const env = loadSync()
@@ -10,11 +10,11 @@ const env = loadSync()
 const pieces = (text: string) => text.split(SEP).map((p) => p.toLowerCase())
 
 describe("webshop model view", () => {
-  it.effect("keeps every target the expert clicks next, shorter than the page", () =>
+  it.effect("keeps every target the expert clicks next, in the view's labels, shorter than the page", () =>
     Effect.gen(function*() {
       const tasks = (yield* env.tasks("train")).slice(0, 40)
       const episodes = yield* rollout(env, env.expert(0), tasks, { source: { kind: "expert" } })
-      let clicks = 0, full = 0, compact = 0
+      let clicks = 0, productClicks = 0, full = 0, compact = 0
       for (const e of episodes) {
         for (let i = 0; i + 1 < e.turns.length; i++) {
           const page = e.turns[i]!.observation
@@ -22,17 +22,44 @@ describe("webshop model view", () => {
           full += page.length
           compact += view.length
           expect(view).not.toContain(e.task.instruction)
-          const next = /^click\[(.+)\]$/.exec(e.turns[i + 1]!.action)
+          const action = e.turns[i + 1]!.action
+          const modelAction = actionToModel(action, page)
+          // The model's action reads back as the environment's.
+          expect(actionFromModel(modelAction, page)).toBe(action)
+          const next = /^click\[(.+)\]$/.exec(modelAction)
           if (next === null) continue
           clicks++
+          if (/^item \d+$/.test(next[1]!)) productClicks++
           expect(pieces(view)).toContain(next[1]!.toLowerCase())
         }
       }
       expect(clicks).toBeGreaterThan(60)
+      expect(productClicks).toBeGreaterThanOrEqual(40)
       expect(compact).toBeLessThan(0.6 * full)
     }))
 
-  it.effect("lists each result's ASIN, short title and price, and the page buttons", () =>
+  it.effect("maps product clicks to position labels and back through the page they were taken on", () =>
+    Effect.gen(function*() {
+      const ep = yield* env.reset("B082KBN23S:2")
+      const page = ep.step("search[wall mounted mirror for living room]").observation
+      const asins = page.split(SEP).filter((p) => /^[A-Z0-9]{10}$/.test(p))
+      expect(actionToModel(`click[${asins[2]!}]`, page)).toBe("click[item 3]")
+      expect(actionToModel(`click[${asins[2]!.toLowerCase()}]`, page)).toBe("click[item 3]")
+      expect(actionFromModel("click[item 3]", page)).toBe(`click[${asins[2]!}]`)
+      expect(actionFromModel("click[Item 10]", page)).toBe(`click[${asins[9]!}]`)
+      // Past the listing, other buttons, searches and other pages pass through unchanged.
+      expect(actionFromModel("click[item 11]", page)).toBe("click[item 11]")
+      expect(actionFromModel("click[Next >]", page)).toBe("click[Next >]")
+      expect(actionToModel("search[red mug]", page)).toBe("search[red mug]")
+      const product = ep.step(`click[${asins[0]!}]`).observation
+      expect(actionFromModel("click[item 1]", product)).toBe("click[item 1]")
+      // The environment still takes only its own actions.
+      const step = ep.step("click[item 1]")
+      expect(step.valid).toBe(false)
+      expect(step.observation).toBe(product)
+    }))
+
+  it.effect("lists each result's label, short title and price, and the page buttons", () =>
     Effect.gen(function*() {
       const ep = yield* env.reset("B082KBN23S:2")
       ep.step("search[wall mounted mirror for living room]")
@@ -42,15 +69,16 @@ describe("webshop model view", () => {
       expect(asins.length).toBe(10)
       const parts = view.split(SEP)
       expect(parts.slice(0, 4)).toEqual(["Back to Search", "Page 2 (Total results: 50)", "< Prev", "Next >"])
-      for (const asin of asins) {
-        const at = parts.indexOf(asin)
+      expect(view).not.toMatch(/\b[A-Z0-9]{10}\b/)
+      for (let k = 1; k <= asins.length; k++) {
+        const at = parts.indexOf(`item ${k}`)
         expect(at).toBeGreaterThan(0)
         expect(parts[at + 1]!.split(" ").length).toBeLessThanOrEqual(4)
         expect(parts[at + 2]!).toMatch(/^\$/)
       }
       // A tight budget drops titles first, never listings.
       const tight = compactObservation(page, 200).split(SEP)
-      for (const asin of asins) expect(tight).toContain(asin)
+      for (let k = 1; k <= asins.length; k++) expect(tight).toContain(`item ${k}`)
       expect(tight.length).toBe(4 + 2 * asins.length)
     }))
 

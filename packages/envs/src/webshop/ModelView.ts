@@ -6,8 +6,8 @@
  * - every page loses the restated instruction at its start ("Instruction:
  *   [SEP] ... [SEP]"; the first observation carries the task);
  * - a results page keeps its page line, its Prev/Next and Back buttons, and
- *   for every listed product its ASIN, the first words of its title and its
- *   price;
+ *   for every listed product a position label ("item 1" ... "item 10") in
+ *   place of its ASIN, the first words of its title and its price;
  * - a product page keeps its Back and Prev buttons, every option name and
  *   value, the first words of the title, the price and Buy Now (the rating
  *   and the sub-page buttons go);
@@ -18,6 +18,14 @@
  * option values are what an agent clicks, so they stay even past the budget
  * (a results page without titles is short; a product page with many option
  * values can be long). Other pages are cut at the budget.
+ *
+ * Position labels: a small model trained from scratch does not learn to
+ * copy a 10-character product code out of its context (it writes code-like
+ * strings stitched from training codes instead), so the view names listed
+ * products by position, and the agent clicks `click[item 3]`. The view's
+ * actions map to the environment's and back through the page the action
+ * was taken on (`actionToModel` / `actionFromModel`); the environment, its
+ * action language and its reward are unchanged.
  */
 import { SEP } from "./Session"
 
@@ -30,6 +38,11 @@ const SUB_PAGE_BUTTONS = new Set(["Description", "Features", "Reviews", "Attribu
 /** Title words kept on a results page and on a product page before the budget asks for fewer. */
 export const RESULT_TITLE_WORDS = 4
 export const ITEM_TITLE_WORDS = 6
+
+/** The label of the `index`-th (0-based) product listed on a results page. */
+export const itemLabel = (index: number): string => `item ${index + 1}`
+const ITEM_CLICK = /^click\[\s*item (\d+)\s*\]$/i
+const CLICK = /^click\[\s*(.+?)\s*\]$/i
 
 const firstWords = (text: string, n: number): string => {
   const words = text.split(/\s+/).filter((w) => w !== "")
@@ -86,8 +99,8 @@ const render = (layout: Layout, titleWords: number, itemTitleWords: number): str
   switch (layout.kind) {
     case "results": {
       const out = [...layout.head]
-      for (const it of layout.items) {
-        out.push(it.asin)
+      for (const [k, it] of layout.items.entries()) {
+        out.push(itemLabel(k))
         if (titleWords > 0 && it.title !== "") out.push(firstWords(it.title, titleWords))
         if (it.price !== "") out.push(it.price)
       }
@@ -117,4 +130,34 @@ export const compactObservation = (observation: string, budgetChars: number): st
   }
   const bare = render(layout, 0, 0)
   return layout.kind === "other" ? bare.slice(0, budgetChars) : bare
+}
+
+const listedAsins = (observation: string): ReadonlyArray<string> => {
+  const layout = layoutOf(observation)
+  return layout.kind === "results" ? layout.items.map((it) => it.asin) : []
+}
+
+/**
+ * An environment action taken on the page `observation`, as the model view
+ * writes it: a click on a listed product becomes a click on its label.
+ * Other actions are unchanged.
+ */
+export const actionToModel = (action: string, observation: string): string => {
+  const click = CLICK.exec(action)
+  if (click === null) return action
+  const at = listedAsins(observation).findIndex((a) => a.toLowerCase() === click[1]!.toLowerCase())
+  return at < 0 ? action : `click[${itemLabel(at)}]`
+}
+
+/**
+ * A model-view action taken on the page `observation`, as the environment
+ * reads it: a click on a listed label becomes a click on that product's
+ * ASIN. Anything else (a label past the listing included) is unchanged and
+ * meets the environment's own checks.
+ */
+export const actionFromModel = (action: string, observation: string): string => {
+  const click = ITEM_CLICK.exec(action.trim())
+  if (click === null) return action
+  const asin = listedAsins(observation)[Number(click[1]) - 1]
+  return asin === undefined ? action : `click[${asin}]`
 }

@@ -9,13 +9,13 @@ import { InvalidInput, Paths } from "@eto/core"
 import type { EnvModule, LoadedEnvironment, LoadOptions } from "../index"
 import { makeWebShop, type WebShop } from "./Env"
 import { makeExpert, type WebShopExpert } from "./Expert"
-import { compactObservation } from "./ModelView"
+import { actionFromModel, actionToModel, compactObservation } from "./ModelView"
 import { computeReward } from "./Reward"
 
 export { makeWebShop, MAX_STEPS, SPLITS, type WebShop } from "./Env"
 export { makeExpert, type WebShopExpert } from "./Expert"
 export { computeReward, type RewardDetails } from "./Reward"
-export { compactObservation } from "./ModelView"
+export { actionFromModel, actionToModel, compactObservation } from "./ModelView"
 export { type Catalog, type Goal, loadCatalog, type Product } from "./Catalog"
 
 /** The loaded environment: the generic shape plus the WebShop internals. */
@@ -66,6 +66,8 @@ export const load = (options?: LoadOptions): Effect.Effect<LoadedWebShop, import
       defaultSplit: "test",
       expert: (seed) => makeExpert(shop, seed),
       compactObservation,
+      actionToModel,
+      actionFromModel,
       shop
     }
     return loaded

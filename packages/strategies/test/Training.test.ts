@@ -1,0 +1,56 @@
+import { describe, expect, it } from "@effect/vitest"
+import { type PolicyShape, rollout } from "@eto/core"
+import { loadSync } from "@eto/envs/webshop/index"
+import { Effect } from "effect"
+import { dialogueOf, type ModelSettings, viewPolicy } from "../src/Training"
+
+const env = loadSync()
+
+const settings = (maxObservationChars: number | undefined): ModelSettings => ({
+  nLayer: 1,
+  nEmbd: 32,
+  nHead: 2,
+  nPositions: 256,
+  vocabSize: 400,
+  engine: "cpu",
+  maxReplyTokens: 24,
+  maxObservationChars,
+  instructionPrompt: "none",
+  thoughts: "drop"
+})
+
+describe("the model view of WebShop", () => {
+  it.effect("trains on product clicks by position label and plays them back as ASIN clicks", () =>
+    Effect.gen(function*() {
+      const tasks = (yield* env.tasks("train")).slice(0, 5)
+      const expert = yield* rollout(env, env.expert(1), tasks, { source: { kind: "expert" } })
+      const m = settings(400)
+      for (const e of expert) {
+        const agent = dialogueOf(env, m, e.initialObservation, e.turns).turns.map((t) => t.agent)
+        const productClick = e.turns.findIndex((t) => /^click\[[A-Z0-9]{10}\]$/.test(t.action))
+        expect(productClick).toBeGreaterThan(0)
+        expect(agent[productClick]).toMatch(/^Thought: \nAction: click\[item \d+\]$/)
+        expect(agent.join("\n")).not.toMatch(/[A-Z0-9]{10}/)
+      }
+      // A policy that answers in the view's labels acts on the environment's ASINs.
+      const replay = new Map(expert.map((e) => [e.task.id, dialogueOf(env, m, e.initialObservation, e.turns).turns.map((t) => t.agent)]))
+      const scripted: PolicyShape = {
+        name: "scripted",
+        act: (requests) => Effect.succeed(requests.map((r) => replay.get(r.task.id)![r.turns.length]!))
+      }
+      const played = yield* rollout(env, viewPolicy(env, scripted, m), tasks, { source: { kind: "policy", name: "scripted" } })
+      expect(played.map((p) => p.reward)).toEqual(expert.map((e) => e.reward))
+      expect(played.map((p) => p.turns.map((t) => t.action))).toEqual(expert.map((e) => e.turns.map((t) => t.action)))
+    }))
+
+  it("keeps ASINs where the model sees whole pages", () => {
+    const e = { initialObservation: "WebShop [SEP] Instruction: [SEP] a mug [SEP] Search", turns: [] }
+    const page = "Back to Search [SEP] Page 1 (Total results: 50) [SEP] Next > [SEP] B000000001 [SEP] Red mug [SEP] $9.99"
+    const turns = [
+      { thought: "", action: "search[mug]", observation: page, reward: 0 },
+      { thought: "", action: "click[B000000001]", observation: "Back to Search", reward: 0 }
+    ]
+    expect(dialogueOf(env, settings(undefined), e.initialObservation, turns).turns[1]!.agent).toContain("click[B000000001]")
+    expect(dialogueOf(env, settings(400), e.initialObservation, turns).turns[1]!.agent).toContain("click[item 1]")
+  })
+})
