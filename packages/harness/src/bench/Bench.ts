@@ -17,6 +17,8 @@ import { loadPaperTables, type PaperTables } from "../report/Paper"
 import { aggregate, fmt, type Results } from "../report/Aggregate"
 import { plots, renderReport } from "../report/Markdown"
 import { resultsFromOutcomes, writeResultTables } from "../report/Outcomes"
+import { collectEfficiency, EFFICIENCY, type EfficiencyEpisode, efficiencySvg, toRows } from "../report/Efficiency"
+import { writeCsv } from "../report/Csv"
 
 export interface BenchOptions {
   readonly env: EnvName
@@ -46,10 +48,20 @@ export const defaultDirs = (env: EnvName, scale: Config.Scale) => {
 const ENV_NAMES: Record<EnvName, string> = { webshop: "WebShop", sciworld: "ScienceWorld", alfworld: "ALFWorld" }
 
 /** The report text and figures for one environment. */
-export const writeEnvReport = (env: EnvName, reportsDir: string, results: Results, paper: PaperTables, notes: ReadonlyArray<string>) =>
+export const writeEnvReport = (
+  env: EnvName,
+  reportsDir: string,
+  results: Results,
+  paper: PaperTables,
+  notes: ReadonlyArray<string>,
+  efficiency?: ReadonlyArray<EfficiencyEpisode>
+) =>
   Effect.gen(function*() {
     const written: Array<string> = []
     const ps = plots(results, paper)
+    if (efficiency !== undefined && efficiency.length > 0) {
+      ps.push({ file: "efficiency.svg", svg: efficiencySvg(efficiency, `${ENV_NAMES[env]} seen: score against action step (ETO, SFT, oracle)`) })
+    }
     for (const p of ps) {
       const file = path.join(reportsDir, "figures", `${env}-${p.file}`)
       yield* Jsonl.writeFileAtomic(file, p.svg)
@@ -58,7 +70,8 @@ export const writeEnvReport = (env: EnvName, reportsDir: string, results: Result
     let md = renderReport(results, paper, {
       title: `${ENV_NAMES[env]} results`,
       plotDir: "figures",
-      plotFiles: ps.map((p) => p.file)
+      plotFiles: ps.map((p) => p.file),
+      efficiency
     })
     md = md.replaceAll("](figures/", `](figures/${env}-`)
     if (notes.length > 0) md = md.replace("\n## ", `\n${notes.join("\n")}\n\n## `)
@@ -81,8 +94,8 @@ const setupNotes = (
     m.maxObservationChars === undefined
       ? undefined
       : structuredView
-      ? `the environment's compact page view with a budget of ${m.maxObservationChars} characters (restated instruction removed; ` +
-        `titles shortened to their first words, every listed product's ASIN and price, option values and buttons kept)`
+      ? `the environment's structure-aware compact view with a budget of ${m.maxObservationChars} characters (what it keeps: ` +
+        `the environment's README and the notes below)`
       : `observations cut to ${m.maxObservationChars} characters (a restated instruction at their start removed)`,
     m.instructionPrompt === "none" ? "no instruction prompt" : undefined,
     m.thoughts === "drop" ? "replies without thoughts (actions only)" : undefined
@@ -142,25 +155,42 @@ export const runBench = (o: BenchOptions) =>
     const env = yield* mod.load()
     const text = Runner.textReporter(o.log)
     const produced = new Map<string, number>()
+    const evaluateKeys: Array<string> = []
     const reporter: Runner.RunReporterShape = {
       ...text,
       phaseEnd: (e) => {
         produced.set(`${e.phase}/${e.key}`, e.producedInSeconds)
+        if (e.phase === "evaluate") evaluateKeys.push(e.key)
         text.phaseEnd(e)
       }
     }
-    const outcomes = yield* Experiment.runExperiment(config, env, strategies).pipe(
-      Effect.provide(Layer.mergeAll(Runner.layerRunStore(o.runsDir), Layer.succeed(Runner.RunReporter, reporter)))
-    )
+    const layers = Layer.mergeAll(Runner.layerRunStore(o.runsDir), Layer.succeed(Runner.RunReporter, reporter))
+    const outcomes = yield* Experiment.runExperiment(config, env, strategies).pipe(Effect.provide(layers))
+    // Figure 3: ScienceWorld seen, ETO and SFT against the expert on the same instances.
+    const efficiency = o.env === "sciworld" && (config.evalSplits ?? [env.defaultSplit]).includes("seen")
+      ? yield* collectEfficiency({
+        env,
+        outcomes,
+        runsDir: o.runsDir,
+        evaluateKeys,
+        split: "seen",
+        testTasks: Config.scaleLimits(config).testTasks,
+        expertSeed: Experiment.EXPERT_SEED
+      }).pipe(Effect.provide(layers))
+      : undefined
     const computeSeconds = [...produced.values()].reduce((a, b) => a + b, 0)
     const results = resultsFromOutcomes(outcomes)
     fs.mkdirSync(o.resultsDir, { recursive: true })
     const written = yield* writeResultTables(o.resultsDir, results)
+    if (efficiency !== undefined) {
+      yield* writeCsv(path.join(o.resultsDir, EFFICIENCY.file), EFFICIENCY, toRows(efficiency))
+      written.push(path.join(o.resultsDir, EFFICIENCY.file))
+    }
     if (o.reportsDir !== undefined) {
       const paper = yield* loadPaperTables()
-      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, [...setupNotes(config, env.compactObservation !== undefined, (performance.now() - t0) / 1000, computeSeconds), ...summaryNotes(results)]))
+      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, [...setupNotes(config, env.compactObservation !== undefined, (performance.now() - t0) / 1000, computeSeconds), ...summaryNotes(results)], efficiency))
     }
-    return { outcomes, results, written }
+    return { outcomes, results, efficiency, written }
   })
 
 export const checkSeeds = (n: number | undefined) =>

@@ -15,6 +15,7 @@
  */
 import type { EnvName } from "@eto/core"
 import { aggregate, type Cell, fmt, type MeanCi, type Results } from "./Aggregate"
+import { type EfficiencyEpisode, efficiencyChecks } from "./Efficiency"
 import { columnEnv, columnTitle, PAPER_COLUMNS, type PaperColumn, paperColumn } from "./Paper"
 
 export type Verdict = "holds" | "does not hold" | "inconclusive"
@@ -122,11 +123,17 @@ export const selfPlayMethod = (label: string): string => {
 // ---------------------------------------------------------------------------
 // The claims
 
+/** Evidence beyond the result tables. */
+export interface ClaimInputs {
+  /** Per-step scores of ETO, SFT and the oracle on ScienceWorld seen (Efficiency.ts). */
+  readonly efficiency?: ReadonlyArray<EfficiencyEpisode> | undefined
+}
+
 interface ClaimSpec {
   readonly pattern: RegExp
   /** The environments the claim speaks about. */
   readonly envs: ReadonlyArray<EnvName>
-  readonly check: (r: Results, env: EnvName) => ReadonlyArray<Check>
+  readonly check: (r: Results, env: EnvName, inputs: ClaimInputs) => ReadonlyArray<Check>
 }
 
 const ALL: ReadonlyArray<EnvName> = ["webshop", "sciworld", "alfworld"]
@@ -264,7 +271,10 @@ export const CLAIMS: ReadonlyArray<ClaimSpec> = [
   {
     pattern: /higher reward in fewer steps than SFT/i,
     envs: ["sciworld"],
-    check: (r, env) => {
+    check: (r, env, inputs) => {
+      // With per-step scores, the curves decide (paired over instances); otherwise the main table's means.
+      const eff = (inputs.efficiency ?? []).filter((e) => e.env === env)
+      if (eff.length > 0) return efficiencyChecks(eff)
       const idx = mainIndex(r)
       return columnsOf(env).flatMap((col) => {
         const eto = main(idx, col, "ETO"), sft = main(idx, col, "SFT")
@@ -278,7 +288,12 @@ export const CLAIMS: ReadonlyArray<ClaimSpec> = [
 ]
 
 /** The claims of `claims` that concern `env`, each with its verdict on our results. */
-export const checkClaims = (claims: ReadonlyArray<string>, results: Results, env: EnvName): Array<ClaimResult> => {
+export const checkClaims = (
+  claims: ReadonlyArray<string>,
+  results: Results,
+  env: EnvName,
+  inputs: ClaimInputs = {}
+): Array<ClaimResult> => {
   const out: Array<ClaimResult> = []
   for (const claim of claims) {
     const spec = CLAIMS.find((s) => s.pattern.test(claim))
@@ -287,7 +302,7 @@ export const checkClaims = (claims: ReadonlyArray<string>, results: Results, env
       continue
     }
     if (!spec.envs.includes(env)) continue
-    const checks = spec.check(results, env)
+    const checks = spec.check(results, env, inputs)
     out.push({ claim, verdict: combine(checks), checks })
   }
   return out

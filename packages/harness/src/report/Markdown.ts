@@ -8,6 +8,7 @@ import { type DataFileError, type EnvName, Jsonl } from "@eto/core"
 import { Effect } from "effect"
 import { aggregate, type Cell, fmt, type Results } from "./Aggregate"
 import { checkClaims, type ClaimResult, selfPlayMethod } from "./Claims"
+import { type EfficiencyEpisode, efficiencySection } from "./Efficiency"
 import { CONTRASTIVE_LEVELS, ITERATIONS, MAIN, readCsv, SELF_PLAY, type TableSpec } from "./Csv"
 import { columnTitle, type PaperTables, paperColumn, paperValue } from "./Paper"
 import { barChart, lineChart } from "./Svg"
@@ -189,7 +190,13 @@ export const plots = (r: Results, paper: PaperTables): Array<Plot> => {
 export const renderReport = (
   r: Results,
   paper: PaperTables,
-  options: { readonly title?: string; readonly plotDir?: string; readonly plotFiles?: ReadonlyArray<string> } = {}
+  options: {
+    readonly title?: string
+    readonly plotDir?: string
+    readonly plotFiles?: ReadonlyArray<string>
+    /** ScienceWorld's per-step scores (Figure 3): a section, and the efficiency claim's evidence. */
+    readonly efficiency?: ReadonlyArray<EfficiencyEpisode> | undefined
+  } = {}
 ): string => {
   const envs = envsOf(r)
   const plotDir = options.plotDir ?? "plots"
@@ -214,6 +221,9 @@ export const renderReport = (
   }
   if (r.levels.length > 0) out.push("## Contrastive levels (Table 4)", "", levelsSection(r, paper), "")
   if (r.selfPlay.length > 0) out.push("## Self-play without expert trajectories (Table 5)", "", selfPlaySection(r, paper), "")
+  if (options.efficiency !== undefined && options.efficiency.length > 0) {
+    out.push(efficiencySection(options.efficiency, has("efficiency.svg") ? `${plotDir}/efficiency.svg` : undefined))
+  }
   out.push("## Claims check", "")
   out.push(
     "Verdicts: **holds** when every comparison behind a claim has separated 95% intervals in the claimed " +
@@ -223,7 +233,7 @@ export const renderReport = (
   )
   if (envs.length === 0) out.push("No results yet.", "")
   for (const env of envs) {
-    out.push(`### ${ENV_TITLE[env]}`, "", claimsSection(checkClaims(paper.claims, r, env)), "")
+    out.push(`### ${ENV_TITLE[env]}`, "", claimsSection(checkClaims(paper.claims, r, env, { efficiency: options.efficiency })), "")
   }
   return out.join("\n")
 }
