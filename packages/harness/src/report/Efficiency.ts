@@ -24,7 +24,7 @@ import { DataFileError, EnvName, type EvaluationSummary, Jsonl, Trajectory } fro
 import { type Experiment, Phases, Runner, Stats } from "@eto/strategies"
 import { Effect, Schema, SchemaTransformation } from "effect"
 import type { Check, Verdict } from "./Claims"
-import type { TableSpec } from "./Csv"
+import { readCsv, type TableSpec } from "./Csv"
 import { escapeXml, niceTicks, PALETTE } from "./Svg"
 
 // ---------------------------------------------------------------------------
@@ -247,6 +247,10 @@ export const fromRows = (rows: ReadonlyArray<EfficiencyRow>, file: string): Effe
     r.steps !== r.scores.length || Math.abs(r.final - finalScore(r.scores)) > 1e-6
       ? Effect.fail(new DataFileError({ path: file, line: i + 2, reason: `steps ${r.steps} / final ${r.final} do not match the ${r.scores.length} scores listed` }))
       : Effect.succeed({ env: r.env, method: r.method, split: r.split, seed: r.seed, task: r.task, instance: r.instance, scores: r.scores }))
+
+/** The episodes of an efficiency.csv file. */
+export const readEfficiency = (file: string): Effect.Effect<Array<EfficiencyEpisode>, DataFileError> =>
+  Effect.flatMap(readCsv(file, EFFICIENCY), (rows) => fromRows(rows, file))
 
 // ---------------------------------------------------------------------------
 // Figure: small multiples
