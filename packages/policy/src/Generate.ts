@@ -22,7 +22,13 @@ export const SamplingOptions = Schema.Struct({
   temperature: Schema.Number,
   /** Nucleus sampling mass (1: off). */
   topP: Schema.Number,
-  seed: Schema.Number
+  seed: Schema.Number,
+  /**
+   * n > 1: a token that would repeat an n-gram already in the generated text
+   * is never picked (the reply only, not the prompt; 0 or absent: off). The
+   * log-probs reported stay those of the model's own distribution.
+   */
+  noRepeatNgram: Schema.optionalKey(Schema.Int)
 })
 export type SamplingOptions = typeof SamplingOptions.Type
 
@@ -43,14 +49,43 @@ export interface Generation {
   readonly stopped: boolean
 }
 
-/** Picks the next token from logits row `row` of `logits` ([B, V]). */
-export const sampleToken = (logits: Float32Array, row: number, V: number, o: SamplingOptions, rng: Random.Rng): { id: number; logprob: number } => {
+/**
+ * The tokens that would complete an n-gram already present in `ids` (the
+ * ones that followed each earlier occurrence of its last n-1 tokens).
+ */
+export const repeatedNgramTokens = (ids: ReadonlyArray<number>, n: number): Set<number> => {
+  const banned = new Set<number>()
+  const k = n - 1
+  if (n < 2 || ids.length < k) return banned
+  const tail = ids.length - k
+  for (let i = 0; i + k < ids.length; i++) {
+    let same = true
+    for (let j = 0; j < k && same; j++) same = ids[i + j] === ids[tail + j]
+    if (same) banned.add(ids[i + k]!)
+  }
+  return banned
+}
+
+/**
+ * Picks the next token from logits row `row` of `logits` ([B, V]), never one
+ * of `banned` (unless every token is banned); the log-prob is the model's.
+ */
+export const sampleToken = (
+  logits: Float32Array,
+  row: number,
+  V: number,
+  o: SamplingOptions,
+  rng: Random.Rng,
+  banned?: ReadonlySet<number>
+): { id: number; logprob: number } => {
   const base = row * V
-  let max = -Infinity, arg = 0
+  const allowed = (v: number) => banned === undefined || banned.size >= V || !banned.has(v)
+  let max = -Infinity, arg = 0, top = -Infinity
   for (let v = 0; v < V; v++) {
     const x = logits[base + v]!
-    if (x > max) {
-      max = x
+    if (x > max) max = x
+    if (x > top && allowed(v)) {
+      top = x
       arg = v
     }
   }
@@ -61,7 +96,7 @@ export const sampleToken = (logits: Float32Array, row: number, V: number, o: Sam
   const probs = new Float64Array(V)
   let s = 0
   for (let v = 0; v < V; v++) {
-    const p = Math.exp((logits[base + v]! - max) / o.temperature)
+    const p = allowed(v) ? Math.exp((logits[base + v]! - max) / o.temperature) : 0
     probs[v] = p
     s += p
   }
@@ -115,7 +150,8 @@ export const generate = (engine: Engine, prompts: ReadonlyArray<Int32Array>, sto
           feed.push(new Int32Array(0))
           continue
         }
-        const { id, logprob } = sampleToken(logits, b, V, o, rngs[b]!)
+        const banned = (o.noRepeatNgram ?? 0) > 1 ? repeatedNgramTokens(g.ids, o.noRepeatNgram!) : undefined
+        const { id, logprob } = sampleToken(logits, b, V, o, rngs[b]!, banned)
         if (stops.has(id)) {
           g.stopped = true
           g.done = true

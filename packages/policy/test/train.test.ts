@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Checkpoint from "../src/Checkpoint"
 import { makeEngine } from "../src/Engines"
-import { generate, makeCheckpointPolicy, nextTurns } from "../src/Generate"
+import { generate, makeCheckpointPolicy, nextTurns, repeatedNgramTokens, sampleToken } from "../src/Generate"
 import type { Dialogue } from "../src/Render"
 import { defaultSftOptions, runSft } from "../src/Sft"
 import { scoreDialogues } from "../src/Score"
@@ -96,6 +96,26 @@ describe("SFT", () => {
 })
 
 describe("generation", () => {
+  it("finds the tokens that would repeat an n-gram, and never picks them", () => {
+    expect([...repeatedNgramTokens([5, 6, 7, 5, 6], 3)]).toEqual([7])
+    expect([...repeatedNgramTokens([5, 6, 5, 9, 5], 2)].sort()).toEqual([6, 9])
+    expect(repeatedNgramTokens([5, 6, 7], 3).size).toBe(0)
+    expect(repeatedNgramTokens([5, 6, 5, 6], 0).size).toBe(0)
+    const logits = Float32Array.of(0, 3, 1, 2)
+    const rng = { next: () => 0.5 } as never
+    const greedy = { maxTokens: 1, temperature: 0, topP: 1, seed: 0 }
+    expect(sampleToken(logits, 0, 4, greedy, rng).id).toBe(1)
+    const banned = sampleToken(logits, 0, 4, greedy, rng, new Set([1]))
+    expect(banned.id).toBe(3)
+    // The reported log-prob is the model's own, not the renormalised one.
+    const logZ = Math.log([0, 3, 1, 2].reduce((a, x) => a + Math.exp(x), 0))
+    expect(banned.logprob).toBeCloseTo(2 - logZ, 5)
+    for (let i = 0; i < 20; i++) {
+      const r = { next: () => i / 20 } as never
+      expect([0, 2]).toContain(sampleToken(logits, 0, 4, { ...greedy, temperature: 1 }, r, new Set([1, 3])).id)
+    }
+  })
+
   it.effect("a model trained on conversations writes their agent turns back, batched and reproducibly", () =>
     Effect.gen(function*() {
       const out = path.join(tmp(), "memo")

@@ -124,7 +124,9 @@ export const ExperimentConfig = Schema.Struct({
      * thought ("Thought: \nAction: ..."), so a small model spends its capacity
      * on actions.
      */
-    thoughts: Schema.optionalKey(Schema.Literals(["keep", "drop"]))
+    thoughts: Schema.optionalKey(Schema.Literals(["keep", "drop"])),
+    /** n > 1: decoding never repeats an n-gram within one reply (small models trained from scratch loop otherwise). */
+    noRepeatNgram: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
   })),
   engine: Schema.optionalKey(Schema.Literals(["cpu", "tfjs"])),
   strategies: Schema.NonEmptyArray(StrategyConfig),

@@ -63,6 +63,8 @@ export interface ModelSettings {
   readonly maxObservationChars: number | undefined
   readonly instructionPrompt: "full" | "none"
   readonly thoughts: "keep" | "drop"
+  /** Decoding never repeats an n-gram of this size within a reply (0: off). */
+  readonly noRepeatNgram: number
 }
 
 export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
@@ -75,7 +77,8 @@ export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
   maxReplyTokens: c.model?.maxReplyTokens ?? 64,
   maxObservationChars: c.model?.maxObservationChars,
   instructionPrompt: c.model?.instructionPrompt ?? "full",
-  thoughts: c.model?.thoughts ?? "keep"
+  thoughts: c.model?.thoughts ?? "keep",
+  noRepeatNgram: c.model?.noRepeatNgram ?? 0
 })
 
 /** The instruction prompt the model is trained and prompted with. */
@@ -467,6 +470,9 @@ export const trainDpo = (
 // ---------------------------------------------------------------------------
 // Policies from checkpoints
 
+/** Decoding settings beyond temperature (absent when off, so they change no phase key). */
+const decodingOf = (m: ModelSettings): { readonly noRepeatNgram?: number } => (m.noRepeatNgram > 1 ? { noRepeatNgram: m.noRepeatNgram } : {})
+
 /** A policy over a loaded engine (for rollouts inside a training phase). */
 const enginePolicy = (
   engine: Engine,
@@ -500,7 +506,7 @@ export const withCheckpointPolicy = <A, E, R>(
       instructionPrompt: instructionOf(env, model),
       engine: model.engine,
       name: o.name,
-      sampling: { temperature: o.temperature, seed: o.seed, maxTokens: model.maxReplyTokens }
+      sampling: { temperature: o.temperature, seed: o.seed, maxTokens: model.maxReplyTokens, ...decodingOf(model) }
     }),
     (policy) =>
       use({
@@ -512,6 +518,7 @@ export const withCheckpointPolicy = <A, E, R>(
           temperature: o.temperature,
           maxTokens: model.maxReplyTokens,
           view: trainingModelKey(env, model),
+          ...decodingOf(model),
           ...(o.temperature > 0 ? { seed: o.seed } : {})
         }
       }),
@@ -611,6 +618,7 @@ export const trainPpo = (
         env: env.name,
         model: trainingModelKey(env, model),
         maxReplyTokens: model.maxReplyTokens,
+        ...decodingOf(model),
         ...options,
         trainTasks: options.trainTasks ?? null,
         exploreTasks: options.exploreTasks ?? null,
@@ -637,6 +645,7 @@ export const trainPpo = (
           const sampler = enginePolicy(engine, tok, instructionOf(env, model), "ppo", Generate.defaultSampling({
             temperature: options.temperature,
             maxTokens: model.maxReplyTokens,
+            ...decodingOf(model),
             seed: Random.hashString(`ppo:${options.seed}:${it}`)
           }))
           const episodes = yield* rollout(env, viewPolicy(env, sampler, model), tasks, { source: { kind: "policy", name: "ppo" } })

@@ -16,7 +16,8 @@ const settings = (maxObservationChars: number | undefined): ModelSettings => ({
   maxReplyTokens: 24,
   maxObservationChars,
   instructionPrompt: "none",
-  thoughts: "drop"
+  thoughts: "drop",
+  noRepeatNgram: 0
 })
 
 describe("the model view of WebShop", () => {
