@@ -125,6 +125,11 @@ describe("the efficiency claim", () => {
     expect(efficiencyChecks(behind).map((c) => c.verdict)).toEqual(["does not hold", "does not hold"])
     const mixed = tasks.flatMap((t, i) => [ep("ETO", 1, t, [i % 2 === 0 ? 60 : 0]), ep("SFT", 1, t, [i % 2 === 0 ? 0 : 55])])
     expect(efficiencyChecks(mixed).map((c) => c.verdict)).toEqual(["inconclusive", "inconclusive"])
+    expect(efficiencyChecks(mixed)[0]!.evidence).toContain("interval spans 0")
+    const equal = tasks.flatMap((t) => [ep("ETO", 1, t, [0, 0]), ep("SFT", 1, t, [0])])
+    const [same] = efficiencyChecks(equal)
+    expect(same!.verdict).toBe("inconclusive")
+    expect(same!.evidence).toContain("no difference on any instance")
   })
 
   it("averages seeds per instance before pairing", () => {

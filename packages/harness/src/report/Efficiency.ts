@@ -183,7 +183,15 @@ export const pairedCheck = (
     : d.high < 0
     ? "does not hold"
     : "inconclusive"
-  const why = verdict === "holds" ? "holds" : verdict === "does not hold" ? "the reverse holds" : shared.length < 2 ? "too few instances" : "interval spans 0"
+  const why = verdict === "holds"
+    ? "holds"
+    : verdict === "does not hold"
+    ? "the reverse holds"
+    : shared.length < 2
+    ? "too few instances"
+    : d.sd === 0
+    ? "no difference on any instance"
+    : "interval spans 0"
   return { verdict, evidence: `${text}: ${why}`, difference: d }
 }
 
@@ -329,13 +337,15 @@ export const efficiencySvg = (episodes: ReadonlyArray<EfficiencyEpisode>, title:
       out.push(`<text x="${x}" y="${oy + ph + 15}" text-anchor="middle">${t}</text>`)
     }
     out.push(`<rect x="${ox}" y="${oy}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`)
-    p.curves.forEach((c) => {
+    // The oracle first, then SFT drawn wider, then ETO on top: equal curves stay visible as a cored line.
+    const order = (m: string) => (m === "Oracle" ? 0 : m === "SFT" ? 1 : m === "ETO" ? 3 : 2)
+    ;[...p.curves].sort((a, b) => order(a.method) - order(b.method)).forEach((c) => {
       const i = methods.indexOf(c.method)
       // A step function: the score holds until the next step changes it.
       let d = `M${r2(toX(0))} ${r2(toY(c.ys[0] ?? 0))}`
       for (let s = 1; s < c.ys.length; s++) d += `H${r2(toX(s))}V${r2(toY(c.ys[s]!))}`
       d += `H${r2(toX(horizon))}`
-      out.push(`<path d="${d}" fill="none" stroke="${colorOf(c.method, i)}" stroke-width="2"${c.method === "Oracle" ? ` stroke-dasharray="6 4"` : ""}/>`)
+      out.push(`<path d="${d}" fill="none" stroke="${colorOf(c.method, i)}" stroke-width="${c.method === "SFT" ? 4 : 2}"${c.method === "Oracle" ? ` stroke-dasharray="6 4"` : ""}/>`)
     })
     out.push(`</g>`)
   })
