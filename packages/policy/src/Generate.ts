@@ -12,7 +12,7 @@ import { Effect, Schema } from "effect"
 import * as Checkpoint from "./Checkpoint"
 import type { Engine } from "./Engine"
 import { EngineKind, makeEngine } from "./Engines"
-import { type Dialogue, fromTurns, renderPrompt } from "./Render"
+import { type Dialogue, fromTurns, renderPrompt, type ReplyForm } from "./Render"
 import { SPECIAL, type Tokenizer } from "./Tokenizer"
 
 export const SamplingOptions = Schema.Struct({
@@ -194,14 +194,22 @@ export interface CheckpointPolicyOptions {
   readonly engine?: EngineKind
   readonly sampling?: Partial<SamplingOptions>
   readonly name?: string
+  /** How the model writes its turns (see Render.ReplyForm); the ReAct form by default. */
+  readonly replyForm?: ReplyForm
 }
 
 /** Generates agent turns for a batch of histories with a loaded model. */
-export const makeTurnGenerator = (engine: Engine, tokenizer: Tokenizer, instructionPrompt: string, sampling: SamplingOptions) => {
+export const makeTurnGenerator = (
+  engine: Engine,
+  tokenizer: Tokenizer,
+  instructionPrompt: string,
+  sampling: SamplingOptions,
+  replyForm: ReplyForm = "thought-action"
+) => {
   let calls = 0
   return (requests: ReadonlyArray<PolicyRequest>): Array<string> => {
     const call = calls++
-    const dialogues = requests.map((r) => fromTurns(instructionPrompt, r.initialObservation, r.turns, true))
+    const dialogues = requests.map((r) => fromTurns(instructionPrompt, r.initialObservation, r.turns, true, replyForm))
     return nextTurns(engine, tokenizer, dialogues, { ...sampling, seed: Random.hashString(`${sampling.seed}:${call}`) })
   }
 }
@@ -219,7 +227,7 @@ export const makeCheckpointPolicy = (o: CheckpointPolicyOptions): Effect.Effect<
       try: () => makeEngine(o.engine ?? "auto", ckpt.config, ckpt.params),
       catch: (e) => new InvalidInput({ reason: `cannot start the engine: ${(e as Error).message}` })
     })
-    const next = makeTurnGenerator(engine, ckpt.tokenizer, o.instructionPrompt, defaultSampling(o.sampling))
+    const next = makeTurnGenerator(engine, ckpt.tokenizer, o.instructionPrompt, defaultSampling(o.sampling), o.replyForm)
     return {
       name: o.name ?? `checkpoint:${o.checkpoint}`,
       act: (requests) =>

@@ -48,12 +48,28 @@ export interface Rendered {
   readonly droppedTurns: number
 }
 
+/**
+ * How an agent turn is written: "thought-action" is the ReAct form
+ * ("Thought: ...\nAction: ..."); "action" is "Action: ..." alone, for a model
+ * trained and prompted without thoughts (no empty thought slot to fill).
+ */
+export type ReplyForm = "thought-action" | "action"
+
+export const replyText = (t: Pick<Turn, "thought" | "action">, form: ReplyForm = "thought-action"): string =>
+  form === "action" ? `Action: ${t.action}` : formatReply(t.thought, t.action)
+
 /** A dialogue from core turns; observations are shown as "Observation: ...". */
-export const fromTurns = (instruction: string, initialObservation: string, turns: ReadonlyArray<Turn>, keepLastObservation = false): Dialogue => ({
+export const fromTurns = (
+  instruction: string,
+  initialObservation: string,
+  turns: ReadonlyArray<Turn>,
+  keepLastObservation = false,
+  form: ReplyForm = "thought-action"
+): Dialogue => ({
   instruction,
   initialObservation,
   turns: turns.map((t, i) => ({
-    agent: formatReply(t.thought, t.action),
+    agent: replyText(t, form),
     env: i < turns.length - 1 || keepLastObservation ? observationText(t.observation) : undefined
   }))
 })

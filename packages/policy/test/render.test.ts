@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { fromMessages, render, renderExamples, renderPrompt } from "../src/Render"
+import { fromMessages, fromTurns, render, renderExamples, renderPrompt } from "../src/Render"
 import { SPECIAL, train } from "../src/Tokenizer"
 
 const messages = [
@@ -82,5 +82,18 @@ describe("conversation renderer", () => {
     const short = renderPrompt(tok, d, 40)
     expect(short.length).toBeLessThanOrEqual(40)
     expect(short[short.length - 1]).toBe(tok.special(SPECIAL.agent))
+  })
+
+  it("writes agent turns in the ReAct form or as the action alone", () => {
+    const turns = [
+      { thought: "search first.", action: "search[red shoes]", observation: "B01 red shoes $30", reward: 0 },
+      { thought: "", action: "click[B01]", observation: "item page", reward: 0 }
+    ]
+    const react = fromTurns("", "Instruction: buy red shoes", turns, true)
+    expect(react.turns.map((t) => t.agent)).toEqual(["Thought: search first.\nAction: search[red shoes]", "Thought: \nAction: click[B01]"])
+    expect(react.turns.map((t) => t.env)).toEqual(["Observation: B01 red shoes $30", "Observation: item page"])
+    const bare = fromTurns("", "Instruction: buy red shoes", turns, false, "action")
+    expect(bare.turns.map((t) => t.agent)).toEqual(["Action: search[red shoes]", "Action: click[B01]"])
+    expect(bare.turns[1]!.env).toBeUndefined()
   })
 })

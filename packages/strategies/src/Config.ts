@@ -122,9 +122,10 @@ export const ExperimentConfig = Schema.Struct({
     /**
      * "drop": the model is trained on, and shown, replies without their
      * thought ("Thought: \nAction: ..."), so a small model spends its capacity
-     * on actions.
+     * on actions; "none": replies are "Action: ..." alone (no empty thought
+     * slot, which a small model otherwise learns to misuse after an error).
      */
-    thoughts: Schema.optionalKey(Schema.Literals(["keep", "drop"])),
+    thoughts: Schema.optionalKey(Schema.Literals(["keep", "drop", "none"])),
     /** n > 1: decoding never repeats an n-gram within one reply (small models trained from scratch loop otherwise). */
     noRepeatNgram: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
   })),

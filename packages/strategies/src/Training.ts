@@ -62,7 +62,8 @@ export interface ModelSettings {
   /** Observation view: characters kept per observation (undefined: all). */
   readonly maxObservationChars: number | undefined
   readonly instructionPrompt: "full" | "none"
-  readonly thoughts: "keep" | "drop"
+  /** "keep": ReAct replies; "drop": replies with an empty thought; "none": "Action: ..." alone. */
+  readonly thoughts: "keep" | "drop" | "none"
   /** Decoding never repeats an n-gram of this size within a reply (0: off). */
   readonly noRepeatNgram: number
 }
@@ -138,7 +139,7 @@ export const compactTurns = (env: EnvironmentShape, initialObservation: string, 
   const maps = actionMapsOf(env, m)
   return turns.map((t, i) => ({
     ...t,
-    thought: m.thoughts === "drop" ? "" : t.thought,
+    thought: m.thoughts === "keep" ? t.thought : "",
     action: maps === undefined ? t.action : maps.toModel(t.action, i === 0 ? initialObservation : turns[i - 1]!.observation),
     observation: viewObservation(env, m, t.observation)
   }))
@@ -146,7 +147,10 @@ export const compactTurns = (env: EnvironmentShape, initialObservation: string, 
 
 /** The dialogue the model sees for a trajectory (training and prompting alike). */
 export const dialogueOf = (env: EnvironmentShape, m: ModelSettings, initialObservation: string, turns: ReadonlyArray<Turn>): Render.Dialogue =>
-  Render.fromTurns(instructionOf(env, m), initialObservation, compactTurns(env, initialObservation, turns, m))
+  Render.fromTurns(instructionOf(env, m), initialObservation, compactTurns(env, initialObservation, turns, m), false, replyFormOf(m))
+
+/** How the model writes its turns. */
+export const replyFormOf = (m: ModelSettings): Render.ReplyForm => (m.thoughts === "none" ? "action" : "thought-action")
 
 /** A reply in the view's action labels, as the environment reads it (`page`: the full page it answers). */
 const replyFromModel = (maps: { readonly fromModel: ActionMap }, reply: string, page: string): string => {
@@ -184,7 +188,7 @@ const trainingModelKey = (env: EnvironmentShape, m: ModelSettings) => ({
   engine: m.engine,
   maxObservationChars: m.maxObservationChars ?? null,
   instructionPrompt: m.instructionPrompt,
-  ...(m.thoughts === "drop" ? { thoughts: "drop" } : {}),
+  ...(m.thoughts !== "keep" ? { thoughts: m.thoughts } : {}),
   ...(viewKind(env, m) === "env" ? { observationView: "env" } : {}),
   ...(actionMapsOf(env, m) !== undefined ? { actionView: "labels" } : {})
 })
@@ -479,9 +483,10 @@ const enginePolicy = (
   tokenizer: Checkpoint.Checkpoint["tokenizer"],
   instructionPrompt: string,
   name: string,
-  sampling: Generate.SamplingOptions
+  sampling: Generate.SamplingOptions,
+  replyForm: Render.ReplyForm
 ): PolicyShape => {
-  const next = Generate.makeTurnGenerator(engine, tokenizer, instructionPrompt, sampling)
+  const next = Generate.makeTurnGenerator(engine, tokenizer, instructionPrompt, sampling, replyForm)
   return {
     name,
     act: (requests) =>
@@ -506,6 +511,7 @@ export const withCheckpointPolicy = <A, E, R>(
       instructionPrompt: instructionOf(env, model),
       engine: model.engine,
       name: o.name,
+      replyForm: replyFormOf(model),
       sampling: { temperature: o.temperature, seed: o.seed, maxTokens: model.maxReplyTokens, ...decodingOf(model) }
     }),
     (policy) =>
@@ -647,7 +653,7 @@ export const trainPpo = (
             maxTokens: model.maxReplyTokens,
             ...decodingOf(model),
             seed: Random.hashString(`ppo:${options.seed}:${it}`)
-          }))
+          }), replyFormOf(model))
           const episodes = yield* rollout(env, viewPolicy(env, sampler, model), tasks, { source: { kind: "policy", name: "ppo" } })
           const seqs = episodes.map((e) => renderTargets(tok, { env, model }, e.initialObservation, e.turns, 0, T))
           const current = forwardAll(engine, seqs, 8)

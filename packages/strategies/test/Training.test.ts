@@ -44,6 +44,15 @@ describe("the model view of WebShop", () => {
       expect(played.map((p) => p.turns.map((t) => t.action))).toEqual(expert.map((e) => e.turns.map((t) => t.action)))
     }))
 
+  it("writes replies as the settings say: ReAct, an empty thought, or the action alone", () => {
+    const turns = [{ thought: "look for a mug", action: "search[red mug]", observation: "Back to Search", reward: 0 }]
+    const agent = (thoughts: ModelSettings["thoughts"]) =>
+      dialogueOf(env, { ...settings(400), thoughts }, "WebShop [SEP] Instruction: [SEP] a mug [SEP] Search", turns).turns[0]!.agent
+    expect(agent("keep")).toBe("Thought: look for a mug\nAction: search[red mug]")
+    expect(agent("drop")).toBe("Thought: \nAction: search[red mug]")
+    expect(agent("none")).toBe("Action: search[red mug]")
+  })
+
   it("keeps ASINs where the model sees whole pages", () => {
     const e = { initialObservation: "WebShop [SEP] Instruction: [SEP] a mug [SEP] Search", turns: [] }
     const page = "Back to Search [SEP] Page 1 (Total results: 50) [SEP] Next > [SEP] B000000001 [SEP] Red mug [SEP] $9.99"
