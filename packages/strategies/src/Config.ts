@@ -23,8 +23,22 @@ const trainingFields = {
 /** A display name for the reports (defaults to the strategy's usual name). */
 const label = { label: Schema.optionalKey(Schema.String) }
 
-/** The initial model evaluated as it is, prompted but not trained (Table 5's untuned row). */
-export const BaseConfig = Schema.TaggedStruct("base", { ...label })
+/**
+ * The initial model evaluated as it is (Table 5's untuned row). With no
+ * pretrained chat model, it is a model trained on episodes of the random
+ * valid-action policy (strategies/Base.ts): `samples` episodes per explored
+ * training task, `epochs` epochs at the SFT entry's learning rate and batch.
+ */
+export const BaseConfig = Schema.TaggedStruct("base", {
+  ...label,
+  samples: Schema.optionalKey(PositiveInt),
+  epochs: Schema.optionalKey(PositiveInt)
+})
+/**
+ * Which explorations fine-tuning keeps: the successful ones (the paper's
+ * rule, when omitted), or every one whose final reward is at least this.
+ */
+const minReward = { minReward: Schema.optionalKey(Probability) }
 /** The random valid-action policy (the floor). */
 export const RandomConfig = Schema.TaggedStruct("random", { ...label })
 export const SftConfig = Schema.TaggedStruct("sft", { ...label, ...trainingFields })
@@ -38,7 +52,8 @@ export const RftConfig = Schema.TaggedStruct("rft", {
   ...trainingFields,
   /** Explorations per training task used to find successes. */
   samples: Schema.optionalKey(PositiveInt),
-  temperature: Schema.optionalKey(NonNegative)
+  temperature: Schema.optionalKey(NonNegative),
+  ...minReward
 })
 export const PpoConfig = Schema.TaggedStruct("ppo", {
   ...label,
@@ -82,7 +97,8 @@ export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   method: Schema.Literals(["rft", "eto", "rft+eto"]),
   samples: Schema.optionalKey(PositiveInt),
   temperature: Schema.optionalKey(NonNegative),
-  beta: Schema.optionalKey(PositiveNumber)
+  beta: Schema.optionalKey(PositiveNumber),
+  ...minReward
 })
 
 export const StrategyConfig = Schema.Union([BaseConfig, RandomConfig, SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, EtoStepConfig, EtoMixtureConfig, SelfPlayConfig])
@@ -202,7 +218,7 @@ export interface ResolvedTraining {
 }
 
 export type ResolvedStrategy =
-  | { readonly _tag: "base"; readonly label: string }
+  | { readonly _tag: "base"; readonly label: string; readonly samples: number; readonly epochs: number }
   | { readonly _tag: "random"; readonly label: string }
   | { readonly _tag: "sft"; readonly label: string; readonly training: ResolvedTraining }
   | { readonly _tag: "best-of-n"; readonly label: string; readonly n: number; readonly temperature: number }
@@ -212,6 +228,8 @@ export type ResolvedStrategy =
     readonly training: ResolvedTraining
     readonly samples: number
     readonly temperature: number
+    /** Explorations kept: reward at least this; undefined: the successful ones. */
+    readonly minReward: number | undefined
   }
   | {
     readonly _tag: "ppo"
@@ -243,7 +261,16 @@ export type ResolvedStrategy =
     readonly samples: number
     readonly temperature: number
     readonly beta: number
+    /** RFT stage: samples kept with reward at least this; undefined: the successful ones. */
+    readonly minReward: number | undefined
   }
+
+/**
+ * The untuned model's random-policy data: episodes per explored training
+ * task and epochs. Enough that the model writes valid actions, so that it
+ * reaches about the random policy's reward when it samples at temperature 1.
+ */
+export const UNTUNED_DEFAULTS = { samples: 4, epochs: 2 } as const
 
 /** SFT: batch 64, lr 1e-5, 3% warm-up, cosine, 3 epochs (Section 4.1). */
 export const SFT_DEFAULTS: ResolvedTraining = { lr: 1e-5, batchSize: 64, epochs: 3, warmup: 0.03 }
@@ -268,7 +295,7 @@ const training = (
 export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrategy => {
   switch (s._tag) {
     case "base":
-      return { _tag: "base", label: s.label ?? "Untuned" }
+      return { _tag: "base", label: s.label ?? "Untuned", samples: s.samples ?? UNTUNED_DEFAULTS.samples, epochs: s.epochs ?? UNTUNED_DEFAULTS.epochs }
     case "random":
       return { _tag: "random", label: s.label ?? "Random" }
     case "sft":
@@ -282,7 +309,8 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
         label: s.label ?? "RFT",
         training: training(s, SFT_DEFAULTS),
         samples: s.samples ?? 1,
-        temperature: s.temperature ?? 0
+        temperature: s.temperature ?? 0,
+        minReward: s.minReward
       }
     case "ppo":
       return {
@@ -323,7 +351,8 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
         samples: s.samples ?? 4,
         // Self-play explores at temperature 1.0 (Section 4.5).
         temperature: s.temperature ?? 1,
-        beta: s.beta ?? ETO_BETA[env]
+        beta: s.beta ?? ETO_BETA[env],
+        minReward: s.minReward
       }
   }
 }

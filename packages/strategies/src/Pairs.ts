@@ -276,12 +276,20 @@ export const mixturePairs = (
 
 const actionKey = (t: Trajectory): string => `${taskKey(t)}\u0000${t.turns.map((x) => x.action).join("\u0001")}`
 
-/** Successful explorations, one per distinct action sequence of a task, in input order. */
-export const successful = (explorations: ReadonlyArray<Trajectory>): Array<Trajectory> => {
+/**
+ * Whether fine-tuning keeps an exploration: a successful one (the paper's
+ * rule, `minReward` undefined), or one whose final reward is at least
+ * `minReward` (dense rewards, where success is too rare to learn from).
+ */
+export const kept = (t: Trajectory, minReward?: number | undefined): boolean =>
+  t.success || (minReward !== undefined && t.reward >= minReward)
+
+/** Kept explorations (see `kept`), one per distinct action sequence of a task, in input order. */
+export const successful = (explorations: ReadonlyArray<Trajectory>, minReward?: number | undefined): Array<Trajectory> => {
   const seen = new Set<string>()
   const out: Array<Trajectory> = []
   for (const t of explorations) {
-    if (!t.success) continue
+    if (!kept(t, minReward)) continue
     const key = actionKey(t)
     if (seen.has(key)) continue
     seen.add(key)
@@ -291,16 +299,17 @@ export const successful = (explorations: ReadonlyArray<Trajectory>): Array<Traje
 }
 
 /**
- * The RFT training set: the expert data plus the successful explorations
- * whose action sequence is not already there (an exact copy of an expert
- * trajectory adds nothing but weight).
+ * The RFT training set: the expert data plus the kept (successful, or with
+ * a reward of at least `minReward`) explorations whose action sequence is not
+ * already there (an exact copy of an expert trajectory adds nothing but weight).
  */
 export const rftDataset = (
   experts: ReadonlyArray<Trajectory>,
-  explorations: ReadonlyArray<Trajectory>
+  explorations: ReadonlyArray<Trajectory>,
+  minReward?: number | undefined
 ): { readonly trajectories: ReadonlyArray<Trajectory>; readonly added: number } => {
   const known = new Set(experts.map(actionKey))
-  const added = successful(explorations).filter((t) => !known.has(actionKey(t)))
+  const added = successful(explorations, minReward).filter((t) => !known.has(actionKey(t)))
   return { trajectories: [...experts, ...added], added: added.length }
 }
 

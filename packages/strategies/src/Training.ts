@@ -227,18 +227,21 @@ export type DatasetManifest = typeof DatasetManifest.Type
 /**
  * A training set of trajectories: `rft` is the expert data plus the distinct
  * successful explorations; `successful` is the successful explorations alone
- * (self-play, which has no expert).
+ * (self-play, which has no expert). With `minReward`, an exploration is kept
+ * when it succeeded or its final reward is at least that (Pairs.kept).
  */
 export const dataset = (
   kind: "rft" | "successful",
-  inputs: { readonly expert?: PhaseOutput<{ readonly file: string }> | undefined; readonly explorations: PhaseOutput<ExploreManifest> }
+  inputs: { readonly expert?: PhaseOutput<{ readonly file: string }> | undefined; readonly explorations: PhaseOutput<ExploreManifest> },
+  options: { readonly minReward?: number | undefined } = {}
 ): Effect.Effect<PhaseOutput<DatasetManifest>, DataFileError | InvalidInput, PhaseEnv> => {
   if (kind === "rft" && inputs.expert === undefined) return Effect.fail(new InvalidInput({ reason: "an RFT data set needs expert data" }))
+  const minReward = options.minReward
   return memoPhase(
     {
       phase: "dataset",
       version: TRAINING_VERSIONS.dataset,
-      config: { kind },
+      config: { kind, ...(minReward !== undefined ? { minReward } : {}) },
       upstream: { explorations: inputs.explorations, ...(kind === "rft" ? { expert: inputs.expert! } : {}) },
       manifest: DatasetManifest
     },
@@ -246,9 +249,9 @@ export const dataset = (
       Effect.gen(function*() {
         const explorations = yield* readTrajectories(inputs.explorations)
         const data = kind === "rft"
-          ? Pairs.rftDataset(yield* readTrajectories(inputs.expert!), explorations)
+          ? Pairs.rftDataset(yield* readTrajectories(inputs.expert!), explorations, minReward)
           : (() => {
-            const ok = Pairs.successful(explorations)
+            const ok = Pairs.successful(explorations, minReward)
             return { trajectories: ok, added: ok.length }
           })()
         yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "trajectories.jsonl"), data.trajectories)

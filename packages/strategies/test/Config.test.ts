@@ -40,7 +40,11 @@ describe("experiment configs", () => {
       training: { lr: 1e-5, batchSize: 64, epochs: 3, warmup: 0.03 }
     })
     expect(resolveStrategy({ _tag: "best-of-n" }, "webshop")).toMatchObject({ n: 10 })
-    expect(resolveStrategy({ _tag: "self-play", method: "rft+eto" }, "webshop")).toMatchObject({ temperature: 1, label: "Self-play RFT+ETO" })
+    expect(resolveStrategy({ _tag: "self-play", method: "rft+eto" }, "webshop")).toMatchObject({ temperature: 1, label: "Self-play RFT+ETO", minReward: undefined })
+    expect(resolveStrategy({ _tag: "self-play", method: "rft", minReward: 0.5 }, "webshop")).toMatchObject({ minReward: 0.5 })
+    expect(resolveStrategy({ _tag: "rft" }, "webshop")).toMatchObject({ minReward: undefined })
+    expect(resolveStrategy({ _tag: "base" }, "webshop")).toEqual({ _tag: "base", label: "Untuned", samples: 4, epochs: 2 })
+    expect(resolveStrategy({ _tag: "base", samples: 8, epochs: 3 }, "webshop")).toMatchObject({ samples: 8, epochs: 3 })
     expect(resolveStrategy({ _tag: "eto", lr: 3e-6, beta: 0.2 }, "webshop")).toMatchObject({ beta: 0.2, training: { lr: 3e-6 } })
   })
 
@@ -56,6 +60,7 @@ describe("experiment configs", () => {
     expect(bad(JSON.stringify({ ...base, seeds: [] }))).toContain("[\"seeds\"]")
     expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "eto", beta: -1 }] }))).toContain("[\"strategies\"][0]")
     expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "dagger" }] }))).toContain("[\"strategies\"][0]")
+    expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "rft", minReward: 1.5 }] }))).toContain("[\"strategies\"][0]")
     expect(bad(JSON.stringify({ ...base, name: "has space" }))).toContain("[\"name\"]")
   })
 

@@ -205,6 +205,16 @@ describe("RFT and Best-of-N selection", () => {
     expect(trajectories).toEqual([expert, win1])
   })
 
+  it("keeps explorations at or above a reward threshold when one is set", () => {
+    const half = traj("r", turns("half", 2), 0.5)
+    // 0.4 is below 0.5; the successes stay; duplicates still go.
+    expect(successful([loss, half, win1, win1Again], 0.5)).toEqual([half, win1])
+    expect(successful([loss, half], 0.4)).toEqual([loss, half])
+    const { trajectories, added } = rftDataset([expert], [loss, half, copyOfExpert], 0.5)
+    expect(added).toBe(1)
+    expect(trajectories).toEqual([expert, half])
+  })
+
   it("picks the highest reward per task, the earliest on ties", () => {
     const other = traj("q", turns("q", 1), 0.3)
     const other2 = traj("q", turns("q2", 1), 0.3)
