@@ -4,9 +4,14 @@
  * - DPO: `{ id, prompt, chosen, rejected }`, where `prompt` is the shared
  *   conversation and `chosen` / `rejected` its two continuations.
  *
+ * - TRL (the layout TRL's SFT and DPO trainers read, for training elsewhere):
+ *   SFT `{ messages: [{ role: "user" | "assistant", content }] }`, DPO
+ *   `{ prompt, chosen, rejected }` as lists of such messages.
+ *
  * A conversation starts with the environment's instruction prompt (human), "OK"
  * (gpt), then the task's first observation (human); agent turns are
  * "Thought: ...\nAction: ..." and environment turns "Observation: ...".
+ * In the TRL layout human is `user` and gpt is `assistant`, turn for turn.
  */
 import { Schema } from "effect"
 import { FORMAT_ERROR_OBSERVATION, formatReply, parseReply } from "./ReAct"
@@ -70,6 +75,41 @@ export const pairToDpo = (p: PreferencePair, instructionPrompt: string): DpoReco
   chosen: turnsToMessages(p.chosen, false),
   rejected: turnsToMessages(p.rejected, false)
 })
+
+export const TrlMessage = Schema.Struct({ role: Schema.Literals(["system", "user", "assistant"]), content: Schema.String })
+export type TrlMessage = typeof TrlMessage.Type
+
+/** SFT data for TRL's SFTTrainer (conversational `messages`). */
+export const TrlSftRecord = Schema.Struct({ messages: Schema.Array(TrlMessage) })
+export type TrlSftRecord = typeof TrlSftRecord.Type
+
+/**
+ * A preference pair for TRL's DPOTrainer (conversational `prompt` / `chosen` /
+ * `rejected`): the prompt ends with a user turn, each continuation starts with
+ * the assistant's.
+ */
+export const TrlPreferenceRecord = Schema.Struct({
+  prompt: Schema.Array(TrlMessage),
+  chosen: Schema.Array(TrlMessage),
+  rejected: Schema.Array(TrlMessage)
+})
+export type TrlPreferenceRecord = typeof TrlPreferenceRecord.Type
+
+export const toTrlMessages = (messages: ReadonlyArray<Message>): Array<TrlMessage> =>
+  messages.map((m) => ({ role: m.from === "human" ? "user" : "assistant", content: m.value }))
+
+export const conversationToTrl = (record: ConversationRecord): TrlSftRecord => ({ messages: toTrlMessages(record.conversations) })
+
+export const dpoToTrl = (record: DpoRecord): TrlPreferenceRecord => ({
+  prompt: toTrlMessages(record.prompt),
+  chosen: toTrlMessages(record.chosen),
+  rejected: toTrlMessages(record.rejected)
+})
+
+export const trajectoryToTrl = (t: Trajectory, instructionPrompt: string): TrlSftRecord =>
+  conversationToTrl(trajectoryToConversation(t, instructionPrompt))
+
+export const pairToTrl = (p: PreferencePair, instructionPrompt: string): TrlPreferenceRecord => dpoToTrl(pairToDpo(p, instructionPrompt))
 
 const stripObservation = (value: string): string =>
   value.startsWith(OBSERVATION_PREFIX) ? value.slice(OBSERVATION_PREFIX.length).replace(/^\n/, "") : value.replace(/^Observation:\n?/, "")

@@ -20,9 +20,20 @@ export class PolicyError extends Data.TaggedError("PolicyError")<{ readonly reas
   }
 }
 
+/** Tokens and requests a remote policy has used so far. */
+export interface TokenUsage {
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly requests: number
+}
+
 export interface PolicyShape {
   readonly name: string
   act(requests: ReadonlyArray<PolicyRequest>): Effect.Effect<ReadonlyArray<string>, PolicyError>
+  /** The rollout keeps each raw reply in its turn (`Turn.reply`). */
+  readonly keepsReplies?: boolean
+  /** Usage so far, for policies that pay per token (remote models). */
+  usage?(): TokenUsage
 }
 
 export class Policy extends Context.Service<Policy, PolicyShape>()("@eto/core/Policy") {}

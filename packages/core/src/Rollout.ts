@@ -47,15 +47,20 @@ const finish = (r: Running, source: TrajectorySource): Trajectory => {
   }
 }
 
-/** Applies one agent reply to an episode and records the turn. */
-export const applyReply = (r: { episode: Episode; turns: Array<Turn>; last: StepResult | undefined }, reply: string) => {
+/** Applies one agent reply to an episode and records the turn (with the raw reply when `keepReply`). */
+export const applyReply = (
+  r: { episode: Episode; turns: Array<Turn>; last: StepResult | undefined },
+  reply: string,
+  keepReply = false
+) => {
   const parsed = parseReply(reply)
   const result = parsed === undefined ? r.episode.formatError() : r.episode.step(parsed.action)
   r.turns.push({
     thought: parsed?.thought ?? reply.trim(),
     action: parsed?.action ?? "",
     observation: result.observation,
-    reward: result.reward
+    reward: result.reward,
+    ...(keepReply ? { reply } : {})
   })
   r.last = result
   return result
@@ -116,7 +121,7 @@ export function rollout(
         const replies = yield* policy.act(requests)
         const next: Array<Running> = []
         active.forEach((r, k) => {
-          const result = applyReply(r, replies[k] ?? "")
+          const result = applyReply(r, replies[k] ?? "", policy.keepsReplies === true)
           if (result.done || r.turns.length >= r.episode.maxSteps) {
             const t = finish(r, options.source)
             out[r.index] = t

@@ -32,7 +32,9 @@ export const Turn = Schema.Struct({
   action: Schema.String,
   observation: Schema.String,
   /** The environment's reward after this turn (the final reward once done). */
-  reward: Schema.Number
+  reward: Schema.Number,
+  /** The reply exactly as the policy wrote it, kept for policies that ask (remote models). */
+  reply: Schema.optionalKey(Schema.String)
 })
 export type Turn = typeof Turn.Type
 
@@ -84,7 +86,10 @@ export const EvaluationSummary = Schema.Struct({
   successRate: Schema.Number,
   meanSteps: Schema.Number,
   seed: Schema.Number,
-  wallSeconds: Schema.Number
+  wallSeconds: Schema.Number,
+  /** Tokens a remote model reported for the run (prompt and completion), when it reports usage. */
+  promptTokens: Schema.optionalKey(Schema.Number),
+  completionTokens: Schema.optionalKey(Schema.Number)
 })
 export type EvaluationSummary = typeof EvaluationSummary.Type
 

@@ -1,0 +1,4 @@
+export * from "./Client"
+export * from "./Conversation"
+export * from "./Example"
+export * from "./RemotePolicy"
