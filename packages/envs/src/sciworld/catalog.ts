@@ -192,10 +192,10 @@ export const PAINT_MIXES: ReadonlyArray<{ readonly a: string; readonly b: string
 
 export const BOOK_AUTHORS: Readonly<Record<string, string>> = {
   "Moby Dick": "Herman Melville",
-  Frankenstein: "Mary Shelley",
+  Frankenstein: "Mary Wollstonecraft Shelley",
   "Sherlock Holmes": "Arthur Conan Doyle",
   "Pride and Prejudice": "Jane Austen",
-  Beowulf: "an unknown author",
+  Beowulf: "Beowulf poet",
   "The Foundations of the Origin of Species": "Charles Darwin"
 }
 

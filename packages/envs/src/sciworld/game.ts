@@ -6,7 +6,7 @@ import { PAINT_MIXES, RECIPES } from "./catalog"
 import { connect, disconnect, disconnectAll } from "./electricity"
 import { GoalTracker, type SequentialGoal, type UnorderedGoal } from "./goals"
 import { ambiguityPrompt, parse, type ParsedAction } from "./parser"
-import { clean, cursory, detailed, lookAround, makeObject, type Obj, type World } from "./world"
+import { clean, cursory, degrees, detailed, lookAround, makeObject, type Obj, type World } from "./world"
 
 export const UNKNOWN_ACTION =
   "Unknown action.  Type 'help' for a list of actions, and 'objects' for a list of possible object referents."
@@ -286,7 +286,7 @@ export class Game {
     switch (x.kind) {
       case "thermometer":
         if (!y.material) return "That thing doesn't appear to have a temperature that the thermometer can read. "
-        return `the thermometer measures a temperature of ${Math.round(y.temperature)} degrees celsius`
+        return `the thermometer measures a temperature of ${degrees(y.temperature)} degrees celsius`
       case "lighter":
         if (y.material && y.material.combustionPoint <= 2200) {
           w.ignite(y)

@@ -2,7 +2,10 @@
  * The action parser: stop-word removal, referent prefix matching over
  * templates, and the numbered ambiguity prompt.
  */
-import { baseReferents, type Obj, type World } from "./world"
+import { normalize, ownReferents, referentsOf } from "./referents"
+import type { Obj, World } from "./world"
+
+export { normalize }
 
 export type ActionName =
   | "look around"
@@ -133,18 +136,14 @@ export interface ParsedAction {
   readonly objects: ReadonlyArray<Obj>
 }
 
-/** Lower-cases, drops the stop words a/an/the and joins with single spaces. */
-export const normalize = (input: string): string =>
-  input.toLowerCase().split(/\s+/).filter((w) => w !== "" && w !== "a" && w !== "an" && w !== "the").join(" ")
-
 /** Referents of each candidate, with "in/on <container>" qualifiers. */
 export const referentTable = (candidates: ReadonlyArray<Obj>, world: World): Array<{ obj: Obj; refs: Array<string> }> => {
   const room = world.agentRoom()
   const cache = new Map<Obj, Array<string>>()
-  const base = (o: Obj) => {
+  const own = (o: Obj) => {
     let r = cache.get(o)
     if (!r) {
-      r = o.kind === "terminal" ? terminalRefs(o) : baseReferents(o, room)
+      r = ownReferents(o, room)
       cache.set(o, r)
     }
     return r
@@ -154,27 +153,9 @@ export const referentTable = (candidates: ReadonlyArray<Obj>, world: World): Arr
   for (const o of candidates) {
     if (seen.has(o)) continue
     seen.add(o)
-    const refs = base(o).slice()
-    const parent = o.kind === "terminal" ? undefined : o.parent
-    if (parent && parent.kind !== "universe") {
-      const own = base(o)
-      for (const c of base(parent)) for (const r of own) refs.push(`${r} in ${c}`, `${r} on ${c}`)
-    }
-    out.push({ obj: o, refs })
+    out.push({ obj: o, refs: referentsOf(o, room, own) })
   }
   return out
-}
-
-const terminalRefs = (t: Obj): Array<string> => {
-  const part = t.terminalOf!
-  const refs = new Set<string>()
-  for (const pn of [part.name, part.descName(), ...part.nouns]) {
-    const p = normalize(pn)
-    refs.add(`${t.name} on ${p}`)
-    refs.add(`${p} ${t.name}`)
-  }
-  refs.add(t.name)
-  return [...refs]
 }
 
 export interface ParseOutcome {

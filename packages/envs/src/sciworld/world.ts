@@ -62,6 +62,10 @@ export type Kind =
   | "switch"
   | "generator"
   | "terminal"
+  | "unknown"
+  | "paper"
+  | "kitchen"
+  | "pillow"
 
 let nextUuid = 1
 
@@ -121,7 +125,7 @@ export class Obj {
 
   /** Name used in replies and focus (life stage, fire). */
   descName(): string {
-    let base = this.display ?? this.name
+    let base = this.name
     if (this.kind === "animal") base = animalDisplayName(this.species, this.cycle, this.stage)
     else if (this.kind === "plant") base = this.plantName()
     if (this.burnLeft > 0) return `${base} (on fire)`
@@ -132,6 +136,11 @@ export class Obj {
   plantName(): string {
     if (this.species === "pea") return this.stage === "seed" ? "pea seed" : "pea plant"
     return this.stage === "seed" ? `${this.species} seed` : `${this.species} tree`
+  }
+
+  /** Plants under stress (the original's "sickly"). */
+  unwell(): boolean {
+    return this.noWater > 0 || this.noSoil > 0 || this.badTemp > 0
   }
 
   isLiving(): boolean {
@@ -242,12 +251,21 @@ const describe = (o: Obj, detail: boolean): string => {
     case "picture":
       return `${o.article} ${dn}`
     case "food":
+      return canonical(o)
+    case "unknown":
+      return o.name
+    case "paper":
+      return o.name === "paper" ? `A blank ${dn}` : `A ${dn}`
+    case "kitchen":
+      return `A ${dn}`
+    case "pillow":
+      return `a white ${dn}`
     case "paint":
     case "soil":
     case "pollen":
       return dn
     case "fruit":
-      return `${o.article} ${dn}`
+      return `${o.article} ${canonical(o)}`
     case "vessel":
     case "box":
       return `a ${dn} (containing ${inline(o.children)})`
@@ -271,7 +289,7 @@ const describe = (o: Obj, detail: boolean): string => {
       if (!detail) return `a ${dn}`
       return o.open ? `a ${dn}. In the ${dn} is: \n${multiline(o.children)}` : `a ${dn}.  The drawer is closed.`
     case "thermometer":
-      return `a ${dn}, currently reading a temperature of ${Math.round(o.temperature)} degrees celsius`
+      return `a ${dn}, currently reading a temperature of ${degrees(o.temperature)} degrees celsius`
     case "stopwatch":
       return `a ${dn}, which is ${o.on ? "activated" : "deactivated"}. `
     case "book":
@@ -306,7 +324,10 @@ const describe = (o: Obj, detail: boolean): string => {
   }
 }
 
-const plantUnwell = (o: Obj): boolean => o.noWater > 0 || o.noSoil > 0 || o.badTemp > 0
+const plantUnwell = (o: Obj): boolean => o.unwell()
+
+/** The display name of fruits and jams with their colour ("red apple"), fire state kept. */
+const canonical = (o: Obj): string => (o.display === undefined ? o.descName() : o.descName().replace(o.name, o.display))
 
 const connectionText = (o: Obj): string =>
   o.terminals
@@ -328,63 +349,14 @@ export const lookAround = (room: Obj, world: World): string => {
   return head + multiline(room.children) + "You also see:\n" + doors.map((d) => `\t${d}`).join("\n")
 }
 
+/** A temperature rounded as Java's "%.0f" does (half away from zero). */
+export const degrees = (t: number): string => {
+  const r = Math.round(Math.abs(t))
+  return t < 0 ? `-${r}` : String(r)
+}
+
 /** Collapses runs of spaces and trims, as the original does with every reply. */
 export const clean = (text: string): string => text.replace(/ {2,}/g, " ").trim()
-
-// ---------------------------------------------------------------------------
-// Referents
-
-const stripStop = (s: string): string =>
-  s.toLowerCase().split(/\s+/).filter((w) => w !== "" && w !== "a" && w !== "an" && w !== "the").join(" ")
-
-/** The names the parser accepts for an object (before container qualifiers). */
-export const baseReferents = (o: Obj, agentRoom: Obj): Array<string> => {
-  const refs = new Set<string>()
-  const add = (s: string) => {
-    const r = stripStop(s)
-    if (r !== "") refs.add(r)
-  }
-  if (o.kind === "door") {
-    const other = o.doorRooms![0] === agentRoom ? o.doorRooms![1] : o.doorRooms![0]
-    add("door")
-    add(`door to ${other.name}`)
-    add(`${other.name} door`)
-    return [...refs]
-  }
-  add(o.name)
-  add(o.descName())
-  for (const n of o.nouns) add(n)
-  switch (o.kind) {
-    case "room":
-      add(o.name === "outside" ? "outside" : "room")
-      add("location")
-      break
-    case "animal":
-      add("living thing")
-      add("organism")
-      add(o.species)
-      break
-    case "plant":
-      add("living thing")
-      add("organism")
-      if (o.stage !== "seed") {
-        add(`${o.descName()} in the ${o.stage} stage`)
-        add(`${o.stage} ${o.descName()}`)
-        add(`${o.stage} plant`)
-      } else add("seed")
-      break
-    case "substance":
-      add("substance")
-      break
-    default:
-  }
-  if (o.contentRefs) {
-    const vis = o.visible()
-    const suffix = vis.length === 0 ? " containing nothing" : ` containing ${vis.map((c) => c.descName()).sort().join(" and ")}`
-    for (const r of [...refs]) add(r + suffix)
-  }
-  return [...refs]
-}
 
 // ---------------------------------------------------------------------------
 // Object construction from layout nodes
@@ -425,7 +397,6 @@ const makeBase = (name: string, attrs: ReadonlyArray<string>): Obj => {
     o.species = attrs[0]!
     o.cycle = ANIMALS[attrs[0]!]!.cycle
     o.stage = attrs[1]!
-    o.nouns = attrs[0] === "bee" ? ["bee"] : []
     return o
   }
   if (attrs.length >= 2 && /^(seed|seedling|adult|reproducing|dead)$/.test(attrs[1]!)) {
@@ -434,7 +405,6 @@ const makeBase = (name: string, attrs: ReadonlyArray<string>): Obj => {
     o.stage = attrs[1]!
     o.material = MATERIALS["plant matter"]
     o.state = "solid"
-    o.nouns = ["plant"]
     o.container = true
     return o
   }
@@ -452,17 +422,17 @@ const makeBase = (name: string, attrs: ReadonlyArray<string>): Obj => {
   }
   if ((m = name.match(/^(\w+) light bulb$/))) {
     const o = new Obj(name, "bulb")
-    o.nouns = ["light", "light bulb", "bulb"]
+    o.nouns = ["light", "light bulb"]
     o.material = MATERIALS.glass
     return o
   }
   if ((m = name.match(/^(\w+) wire$/)) || name === "wire") {
     const o = new Obj(name, "wire")
-    o.nouns = ["wire"]
+    o.nouns = ["component"]
     o.material = MATERIALS.copper
     return o
   }
-  if ((m = name.match(/^(\w+) paint$/))) {
+  if ((m = name.match(/^([\w-]+) paint$/))) {
     const o = new Obj(name, "paint")
     o.nouns = ["paint"]
     return withMaterial(o, "paint", "liquid")
@@ -470,13 +440,13 @@ const makeBase = (name: string, attrs: ReadonlyArray<string>): Obj => {
   if ((m = name.match(/^book \((.*)\)$/))) {
     const o = new Obj(name, "book")
     o.title = m[1]!
-    o.nouns = ["book", m[1]!]
     o.material = MATERIALS.paper
     o.text = `${m[1]} by ${BOOK_AUTHORS[m[1]!] ?? "an unknown author"}.`
     return o
   }
   if ((m = name.match(/^(liquid |solid )?unknown substance (\w)$/))) {
-    const o = new Obj(name, "substance")
+    const o = new Obj(name, "unknown")
+    o.nouns = ["unknown substance"]
     const mp = Number(attr("mp") ?? 1000)
     o.material = { ...MATERIALS.unknown!, name, meltingPoint: mp, electricallyConductive: attr("cond") === "true" }
     o.temperature = Number(attr("T") ?? 10)
@@ -509,126 +479,126 @@ const containerOf = (o: Obj, closable: boolean): Obj => {
   return o
 }
 
+/** Furniture and other open containers: movable, as every object the original does not fix in place. */
+const furniture = (name: string, nouns: Array<string>, material: string): Obj => containerOf(simple(name, "furniture", nouns, material), false)
+
+const cabinet = (name: string, nouns: Array<string>): Obj => containerOf(simple(name, "cabinet", nouns, "wood"), true)
+
+const device = (o: Obj, activable = true): Obj => {
+  o.activable = activable
+  return fixed(o)
+}
+
 const makeNamed = (name: string): Obj => {
   switch (name) {
     case "table":
     case "desk":
     case "counter":
+      return furniture(name, [name, `wood ${name}`], "wood")
     case "chair":
-    case "couch":
     case "bed":
+      return furniture(name, ["sittable", "wood sittable"], "wood")
+    case "couch":
     case "mattress":
-      return fixed(containerOf(simple(name, "furniture", [], "wood"), false))
-    case "book shelf":
-      return fixed(containerOf(simple(name, "furniture", ["shelf"], "wood"), false))
+      return furniture(name, ["sittable", "cloth sittable"], "cloth")
+    case "book shelf": {
+      const o = vessel(name, ["shelf", "book shelf"], "wood")
+      o.kind = "box"
+      return o
+    }
     case "cupboard":
     case "large cupboard":
     case "paint cupboard":
-      return fixed(containerOf(simple(name, "cabinet", ["cupboard"], "wood"), true))
+      return cabinet(name, ["cupboard", "wood cupboard"])
     case "closet":
     case "paint closet":
-      return fixed(containerOf(simple(name, "cabinet", ["closet"], "wood"), true))
+      return cabinet(name, ["closet", "wood closet"])
     case "bee hive":
-      return fixed(containerOf(simple(name, "cabinet", ["hive", "beehive"], "wood"), true))
+      return cabinet(name, ["bee hive", "hive", "beehive"])
     case "drawer":
-      return fixed(containerOf(simple(name, "drawer", [], "wood"), true))
+      return containerOf(simple(name, "drawer", ["drawer", "wood table"], "wood"), true)
     case "fridge":
     case "freezer":
-    case "ultra low temperature freezer": {
-      const o = fixed(containerOf(simple(name, "cooler", name === "fridge" ? ["refrigerator"] : ["freezer"]), true))
-      o.activable = true
-      return o
-    }
+    case "ultra low temperature freezer":
+      return device(containerOf(simple(name, "cooler", name === "fridge" ? ["fridge"] : ["freezer"]), true))
     case "oven":
-    case "blast furnace": {
-      const o = fixed(containerOf(simple(name, "oven", name === "oven" ? [] : ["furnace"]), true))
-      o.activable = true
-      return o
-    }
-    case "stove": {
-      const o = fixed(containerOf(simple(name, "stove", []), false))
-      o.activable = true
-      return o
-    }
+    case "blast furnace":
+      return device(containerOf(simple(name, "oven", name === "oven" ? ["oven"] : ["furnace"]), true))
+    case "stove":
+      return device(containerOf(simple(name, "stove", ["stove"]), false))
     case "sink":
-    case "bathtub": {
-      const o = fixed(containerOf(simple(name, "sink", name === "bathtub" ? ["tub", "bath"] : []), false))
-      o.activable = true
-      return o
-    }
+    case "bathtub":
+      return device(containerOf(simple(name, "sink", [name], name === "sink" ? "steel" : "ceramic"), false))
     case "toilet": {
-      const o = fixed(containerOf(simple(name, "toilet", [], "ceramic"), false))
-      o.activable = true
+      const o = device(containerOf(simple(name, "toilet", ["toilet"], "steel"), false))
       const drain = fixed(simple("drain", "drain"))
+      drain.closable = true
       o.add(drain)
       return o
     }
     case "metal pot":
-      return vessel(name, ["pot"], "steel")
+      return vessel(name, ["pot", "metal pot"], "steel")
     case "glass cup":
     case "plastic cup":
     case "wood cup":
     case "tin cup":
     case "paper cup":
     case "ceramic cup":
-      return vessel(name, ["cup"], { "glass cup": "glass", "plastic cup": "plastic", "wood cup": "wood", "tin cup": "tin", "paper cup": "paper", "ceramic cup": "ceramic" }[name]!)
+      return vessel(name, ["cup", name], name.replace(/ cup$/, ""))
     case "bowl":
-      return vessel(name, ["wood bowl"], "wood")
+      return vessel(name, ["bowl", "wood bowl"], "wood")
     case "jug":
-      return vessel(name, [], "plastic")
+      return vessel(name, ["jug"], "plastic")
     case "glass jar": {
-      const o = vessel(name, ["jar"], "glass")
+      const o = vessel(name, ["jar", "glass jar"], "glass")
       o.closable = true
       return o
     }
     case "seed jar":
-      return vessel(name, ["jar"], "ceramic")
-    case "fire pit": {
-      const o = vessel(name, ["pit"], "ceramic")
-      o.contentRefs = false
-      return fixed(o)
-    }
+      // a ceramic cup renamed by the task
+      return vessel(name, ["cup", "ceramic cup"], "ceramic")
+    case "fire pit":
     case "fountain": {
-      const o = vessel(name, [], "ceramic")
+      const o = vessel(name, [name], "ceramic")
       o.contentRefs = false
-      return fixed(o)
+      return o
     }
     case "thermometer":
-      return simple(name, "thermometer", [], "glass")
+      return simple(name, "thermometer", ["thermometer"], "glass")
     case "stopwatch": {
-      const o = simple(name, "stopwatch", ["watch"], "plastic")
+      const o = simple(name, "stopwatch", ["stopwatch", "watch", "timer"], "plastic")
       o.activable = true
       return o
     }
     case "lighter":
-      return simple(name, "lighter", [], "plastic")
+      return simple(name, "lighter", ["lighter"], "plastic")
     case "axe": {
-      const o = simple(name, "tool", [], "steel")
+      const o = simple(name, "tool", ["axe"], "steel")
       o.article = "an"
       return o
     }
     case "shovel":
-      return simple(name, "tool", [], "steel")
+      return simple(name, "tool", ["shovel"], "steel")
     case "ground":
-      return fixed(simple(name, "ground", [], "soil"))
+      return containerOf(simple(name, "ground", ["ground"], "soil"), false)
     case "picture":
     case "painting":
     case "drawing":
     case "finger painting":
-      return simple(name, "picture", ["picture"], "paper")
+      return simple(name, "picture", [], "paper")
     case "recipe":
-      return simple(name, "recipe", ["document"], "paper")
+      return simple(name, "recipe", [], "paper")
     case "battery":
-      return simple(name, "battery", [], "steel")
+      return simple(name, "battery", ["generator"], "steel")
     case "switch": {
-      const o = simple(name, "switch", [], "plastic")
+      const o = simple(name, "switch", ["component"], "plastic")
       o.activable = true
       return o
     }
     case "electric motor":
-      return simple(name, "bulb", ["motor"], "steel")
+      return simple(name, "bulb", ["motor", "electric motor"], "steel")
     case "electric buzzer":
-      return simple(name, "bulb", ["buzzer"], "steel")
+      return simple(name, "bulb", ["buzzer", "electric buzzer"], "steel")
     case "gas generator":
     case "nuclear generator": {
       const o = simple(name, "generator", ["generator"], "steel")
@@ -637,9 +607,9 @@ const makeNamed = (name: string): Obj => {
     }
     case "solar panel":
     case "wind generator":
-      return simple(name, "generator", name === "solar panel" ? ["panel"] : ["generator"], "steel")
+      return simple(name, "generator", ["generator"], "steel")
     case "soil":
-      return withMaterial(simple(name, "soil"), "soil")
+      return withMaterial(simple(name, "soil", ["soil"]), "soil")
     case "wood":
     case "air":
     case "water":
@@ -660,7 +630,7 @@ const makeNamed = (name: string): Obj => {
     case "sugar water":
     case "rust":
     case "ash": {
-      const o = simple(name, "substance")
+      const o = simple(name, "substance", ["substance"])
       const mat = name === "sugar water" ? "sugar" : name === "rust" || name === "sodium acetate" || name === "ash" ? "sodium bicarbonate" : name
       o.material = MATERIALS[mat]
       o.state = initialState(o)
@@ -677,20 +647,20 @@ const makeNamed = (name: string): Obj => {
     case "chocolate":
     case "marshmallow":
     case "ice cream": {
-      const o = simple(name, "food")
+      const o = simple(name, "food", [name])
       o.material = MATERIALS[name]
       if (name === "ice cream") o.temperature = -15
       o.state = initialState(o)
       return o
     }
     case "smores":
-      return withMaterial(simple(name, "food"), "marshmallow")
+      return withMaterial(simple(name, "food", ["smores"]), "marshmallow")
     case "flour":
     case "dough":
     case "bread":
-      return withMaterial(simple(name, "food"), "flour")
+      return withMaterial(simple(name, "food", [name, `white ${name}`]), "flour")
     case "jam": {
-      const o = withMaterial(simple(name, "food"), "flour")
+      const o = withMaterial(simple(name, "food", ["jam", "red jam"]), "flour")
       o.display = "red jam"
       return o
     }
@@ -698,21 +668,23 @@ const makeNamed = (name: string): Obj => {
     case "almond":
     case "cashew":
     case "mixed nuts":
-      return withMaterial(simple(name, "food"), "nut")
+      return withMaterial(simple(name, "food", [name]), "nut")
     case "fruit salad":
-      return withMaterial(simple(name, "food"), "plant matter")
+      return withMaterial(simple(name, "food", ["fruit salad"]), "plant matter")
     case "apple": {
-      const o = simple(name, "fruit", ["red apple"])
-      o.display = undefined
-      o.nouns = ["red apple"]
+      const o = simple(name, "fruit", ["apple", "red apple"])
+      o.display = "red apple"
       return o
     }
-    case "apricot":
-      return withMaterial(simple(name, "fruit", ["orange apricot"]), "plant matter")
+    case "apricot": {
+      const o = withMaterial(simple(name, "fruit", ["apricot", "orange apricot"]), "plant matter")
+      o.display = "orange apricot"
+      return o
+    }
     case "avocado":
     case "orange":
     case "grapefruit": {
-      const o = simple(name, "fruit")
+      const o = simple(name, "fruit", [name])
       o.article = "an"
       return o
     }
@@ -722,23 +694,23 @@ const makeNamed = (name: string): Obj => {
     case "peach":
     case "pear":
     case "potato":
-      return simple(name, "fruit")
+      return simple(name, "fruit", [name])
     case "paper":
-      return simple(name, "item", [], "paper")
+      return simple(name, "paper", [], "paper")
     case "metal fork":
-      return simple(name, "item", ["fork"], "steel")
+      return simple(name, "kitchen", ["steel fork"], "steel")
     case "plastic fork":
-      return simple(name, "item", ["fork"], "plastic")
+      return simple(name, "kitchen", ["plastic fork"], "plastic")
     case "paper clip":
-      return simple(name, "item", ["clip"], "steel")
+      return simple(name, "kitchen", ["steel paper clip"], "steel")
     case "aluminum foil":
-      return simple(name, "item", ["foil"], "aluminum")
+      return simple(name, "kitchen", [], "aluminum")
     case "pillow":
-      return simple(name, "item", [], "cloth")
+      return simple(name, "pillow", ["object"], "cloth")
     default:
       if (name.endsWith(" sandwich")) return withMaterial(simple(name, "food", ["sandwich"]), "flour")
-      if (name.endsWith(" paper")) return simple(name, "item", ["paper"], "paper")
-      return simple(name, "item")
+      if (name.endsWith(" paper")) return simple(name, "paper", [], "paper")
+      return simple(name, "item", ["object"])
   }
 }
 
