@@ -19,10 +19,22 @@
  *      beginnings;
  *   4. cut the sequence: training keeps its beginning, a generation prompt
  *      keeps its end (the open <|agent|> must stay last).
- * For training, `renderExamples` gives a conversation that does not fit whole
- * as one example per agent turn: that turn is the only target and the
- * history before it is fitted by the rule above, so every agent turn is
- * trained on once, with as much of its history as the context holds.
+ * Training windows, two ways (`Windows`):
+ *   - "turn" (`renderExamples`): a conversation that does not fit whole
+ *     becomes one example per agent turn: that turn is the only target and
+ *     the history before it is fitted by the rule above, so every agent turn
+ *     is trained on once, with as much of its history as the context holds.
+ *     Each turn's history is processed again for every later turn.
+ *   - "episode" (`renderWindows`): as few windows as possible, each one
+ *     training every agent turn it holds. A window is the task (instruction
+ *     and first observation), then a run of consecutive turns: the turns
+ *     before its first target are context only (at least the one whose
+ *     observation the first target answers), and the observation after its
+ *     last target is left out (nothing in the window is predicted from it).
+ *     Targets are packed first, then as many earlier turns as still fit are
+ *     added as context. A conversation that fits the context is one window;
+ *     a turn that does not fit even with one turn of context is fitted on its
+ *     own as in "turn".
  */
 import { type Conversations, formatReply, type Turn } from "@eto/core"
 import { SPECIAL, type Tokenizer } from "./Tokenizer"
@@ -182,15 +194,63 @@ export const renderExamples = (tok: Tokenizer, d: Dialogue, maxTokens: number): 
   const whole = render(tok, d, maxTokens)
   const fullLength = render(tok, d, Number.MAX_SAFE_INTEGER).ids.length
   if (whole.droppedTurns === 0 && whole.ids.length === fullLength) return [whole]
-  const agent = tok.special(SPECIAL.agent)
-  return d.turns.map((t, k) => {
-    const r = render(tok, { ...d, turns: [...d.turns.slice(0, k), { agent: t.agent }] }, maxTokens)
-    const mask = Uint8Array.from(r.mask)
-    const lastOpen = r.ids.lastIndexOf(agent)
-    mask.fill(0, 0, Math.max(0, lastOpen))
-    return { ids: r.ids, mask, droppedTurns: r.droppedTurns }
-  })
+  return d.turns.map((_, k) => turnExample(tok, d, k, maxTokens))
 }
+
+/** How a conversation becomes training windows (see the module comment). */
+export type Windows = "turn" | "episode"
+
+/** Training windows of a conversation in the episode mode (see the module comment). */
+export const renderWindows = (tok: Tokenizer, d: Dialogue, maxTokens: number): Array<Rendered> => {
+  const n = d.turns.length
+  const eot: Piece = { ids: [tok.special(SPECIAL.eot)], mask: [0] }
+  const head = concat([eot, block(tok, SPECIAL.instruction, d.instruction, false), block(tok, SPECIAL.env, d.initialObservation, false)])
+  const agents = d.turns.map((t) => block(tok, SPECIAL.agent, t.agent, true))
+  const context = agents.map((a) => ({ ids: a.ids, mask: a.mask.map(() => 0) }))
+  const envs = d.turns.map((t) => (t.env === undefined ? undefined : block(tok, SPECIAL.env, t.env, false)))
+  const envLen = (k: number) => envs[k]?.ids.length ?? 0
+  // Tokens of the window with context turns [c, s) and targets [s, e].
+  const windowLen = (c: number, e: number) => {
+    let len = head.ids.length
+    for (let k = c; k <= e; k++) len += agents[k]!.ids.length + (k < e ? envLen(k) : 0)
+    return len
+  }
+  const out: Array<Rendered> = []
+  let s = 0
+  while (s < n) {
+    let c = Math.max(0, s - 1)
+    if (windowLen(c, s) > maxTokens) {
+      // Too long even with one turn of context: fitted on its own.
+      out.push(turnExample(tok, d, s, maxTokens))
+      s++
+      continue
+    }
+    let e = s
+    while (e + 1 < n && windowLen(c, e + 1) <= maxTokens) e++
+    while (c > 0 && windowLen(c - 1, e) <= maxTokens) c--
+    const pieces: Array<Piece> = [head]
+    for (let k = c; k <= e; k++) {
+      pieces.push(k < s ? context[k]! : agents[k]!)
+      if (k < e && envs[k] !== undefined) pieces.push(envs[k]!)
+    }
+    const all = concat(pieces)
+    out.push({ ids: Int32Array.from(all.ids), mask: Uint8Array.from(all.mask), droppedTurns: c })
+    s = e + 1
+  }
+  return out
+}
+
+/** The "turn" example of agent turn `k`: its history fitted by the rule above, turn k the only target. */
+const turnExample = (tok: Tokenizer, d: Dialogue, k: number, maxTokens: number): Rendered => {
+  const r = render(tok, { ...d, turns: [...d.turns.slice(0, k), { agent: d.turns[k]!.agent }] }, maxTokens)
+  const mask = Uint8Array.from(r.mask)
+  mask.fill(0, 0, Math.max(0, r.ids.lastIndexOf(tok.special(SPECIAL.agent))))
+  return { ids: r.ids, mask, droppedTurns: r.droppedTurns }
+}
+
+/** Training examples of a conversation in either mode. */
+export const renderTraining = (tok: Tokenizer, d: Dialogue, maxTokens: number, windows: Windows): Array<Rendered> =>
+  windows === "episode" ? renderWindows(tok, d, maxTokens) : renderExamples(tok, d, maxTokens)
 
 /**
  * The prompt for the next agent turn: the history, then an open <|agent|>.

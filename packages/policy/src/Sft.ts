@@ -15,9 +15,9 @@ import * as Checkpoint from "./Checkpoint"
 import type { Engine, GPTConfig } from "./Engine"
 import { EngineKind, makeEngine } from "./Engines"
 import { defaultConfig } from "./Init"
-import { type Dialogue, fromMessages, fromTurns, renderExamples } from "./Render"
+import { type Dialogue, fromMessages, fromTurns, renderTraining } from "./Render"
 import * as Tok from "./Tokenizer"
-import { defaultOptim, type Example, OptimConfig, type StepReport, sftLoop } from "./Train"
+import { BatchOrder, defaultOptim, type Example, OptimConfig, type StepReport, sftLoop } from "./Train"
 
 /** One line of an SFT data file: a FastChat conversation or a trajectory. */
 export const SftRecord = Schema.Union([Conversations.ConversationRecord, Trajectory])
@@ -63,7 +63,11 @@ export const SftOptions = Schema.Struct({
   /** Write a checkpoint every this many steps (0: only at the end). */
   saveEvery: Schema.Number,
   /** Examples (a seeded sample) on which the loss is measured before and after. */
-  evalExamples: Schema.Number
+  evalExamples: Schema.Number,
+  /** Training windows (Render.Windows): one per agent turn of a long conversation ("turn", the default) or as few as hold every turn ("episode"). */
+  windows: Schema.optionalKey(Schema.Literals(["turn", "episode"])),
+  /** Data order (Train.BatchOrder): "shuffle" (the default) or "length" (length-bucketed micro-batches). */
+  order: Schema.optionalKey(BatchOrder)
 })
 export type SftOptions = typeof SftOptions.Type
 
@@ -89,7 +93,7 @@ export interface SftResult {
   readonly engine: string
   readonly config: GPTConfig
   readonly conversations: number
-  /** Training examples (a conversation longer than the context gives one per agent turn). */
+  /** Training examples (windows; a conversation longer than the context gives several). */
   readonly examples: number
   readonly totalSteps: number
   readonly history: ReadonlyArray<StepReport>
@@ -178,12 +182,16 @@ export const runSft = (run: SftRun): Effect.Effect<SftResult, DataFileError | In
       ? previous.config
       : defaultConfig({ vocabSize: tokenizer.size, nPositions: o.nPositions, nEmbd: o.nEmbd, nLayer: o.nLayer, nHead: o.nHead })
     let split = 0
+    const windows = o.windows ?? "turn"
     const examples: Array<Example> = run.data.flatMap((d) => {
-      const rs = renderExamples(tokenizer, d, config.nPositions)
+      const rs = renderTraining(tokenizer, d, config.nPositions, windows)
       if (rs.length > 1) split++
       return rs.map((r) => ({ ids: r.ids, mask: r.mask }))
     })
-    if (split > 0) info(`${split} of ${run.data.length} conversations exceed the ${config.nPositions}-token context: one example per agent turn for those (${examples.length} examples)`)
+    if (split > 0) {
+      info(`${split} of ${run.data.length} conversations exceed the ${config.nPositions}-token context: ` +
+        `${windows === "turn" ? "one example per agent turn" : "several windows"} for those (${examples.length} examples)`)
+    }
     const perStep = o.batchSize * o.gradAccum
     const totalSteps = run.resume && previous?.training
       ? Number((previous.training.options as { totalSteps?: unknown }).totalSteps ?? o.steps)
@@ -230,6 +238,7 @@ export const runSft = (run: SftRun): Effect.Effect<SftResult, DataFileError | In
           batchSize: o.batchSize,
           gradAccum: o.gradAccum,
           seed: o.seed,
+          order: o.order ?? "shuffle",
           totalSteps,
           startStep: step,
           stopAfter: chunkEnd,

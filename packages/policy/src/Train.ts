@@ -3,10 +3,19 @@
  * warmup, then cosine decay or constant), AdamW through the engine, gradient
  * clipping, gradient accumulation and a seeded data order.
  *
- * The data order is a pure function of (seed, micro-batch index): epoch e
- * visits the examples in the permutation drawn from `sft-order:<seed>:<e>`,
- * and micro-batch k takes positions [k*B, (k+1)*B) of the concatenated
- * epochs. So a run resumed at step s (micro-batch s*accum) with the saved
+ * The data order is a pure function of (seed, micro-batch index), in one of
+ * two ways (`BatchOrder`):
+ *   - "shuffle": epoch e visits the examples in the permutation drawn from
+ *     `sft-order:<seed>:<e>`, and micro-batch k takes positions
+ *     [k*B, (k+1)*B) of the concatenated epochs;
+ *   - "length": the same permutation is cut into spans of `BUCKET_SPAN`
+ *     micro-batches, each span is sorted by length (ties in permutation
+ *     order) and cut into micro-batches of B, and the epoch's ceil(n / B)
+ *     micro-batches are visited in the order drawn from
+ *     `sft-batches:<seed>:<e>`. A micro-batch is padded to its longest
+ *     sequence, so like lengths together waste little compute on padding,
+ *     while every micro-batch is still a random draw of lengths and examples.
+ * So a run resumed at step s (micro-batch s*accum) with the saved
  * parameters and optimizer state continues exactly like an uninterrupted run.
  */
 import { Random } from "@eto/core"
@@ -80,6 +89,39 @@ export const microBatch = (n: number, batchSize: number, seed: number, k: number
   return out
 }
 
+export const BatchOrder = Schema.Literals(["shuffle", "length"])
+export type BatchOrder = typeof BatchOrder.Type
+
+/** Micro-batches per span sorted by length in the "length" order. */
+export const BUCKET_SPAN = 32
+
+/** The micro-batches of epoch `epoch` in the "length" order (see the module comment). */
+export const lengthBucketedEpoch = (lengths: ReadonlyArray<number>, batchSize: number, seed: number, epoch: number): Array<Array<number>> => {
+  const n = lengths.length
+  const perm = Random.make(`sft-order:${seed}:${epoch}`).shuffle(Array.from({ length: n }, (_, i) => i))
+  const batches: Array<Array<number>> = []
+  const span = batchSize * BUCKET_SPAN
+  for (let start = 0; start < n; start += span) {
+    const part = perm.slice(start, start + span)
+    const sorted = part.map((i, at) => ({ i, at })).sort((a, b) => lengths[a.i]! - lengths[b.i]! || a.at - b.at).map((x) => x.i)
+    for (let b = 0; b < sorted.length; b += batchSize) batches.push(sorted.slice(b, b + batchSize))
+  }
+  return Random.make(`sft-batches:${seed}:${epoch}`).shuffle(batches)
+}
+
+/** Example indices of micro-batch `k` for examples of these lengths, in the given order. */
+export const batchOrder = (lengths: ReadonlyArray<number>, batchSize: number, seed: number, order: BatchOrder): (k: number) => Array<number> => {
+  const n = lengths.length
+  if (order === "shuffle" || n === 0) return (k) => microBatch(n, batchSize, seed, k)
+  const perEpoch = Math.ceil(n / batchSize)
+  let cached: { epoch: number; batches: Array<Array<number>> } | undefined
+  return (k) => {
+    const epoch = Math.floor(k / perEpoch)
+    if (cached?.epoch !== epoch) cached = { epoch, batches: lengthBucketedEpoch(lengths, batchSize, seed, epoch) }
+    return cached.batches[k % perEpoch]!
+  }
+}
+
 export interface Example {
   readonly ids: Int32Array
   readonly mask: Uint8Array
@@ -95,6 +137,10 @@ export interface StepReport {
   /** Tokens (inputs, padding excluded) processed in this step. */
   readonly tokens: number
   readonly tokensPerSecond: number
+  /** Tokens that carry loss (agent targets) in this step. */
+  readonly lossTokens: number
+  /** Positions computed in this step, padding included (batch rows x padded length). */
+  readonly paddedTokens: number
   readonly epoch: number
 }
 
@@ -103,6 +149,8 @@ export interface LoopOptions {
   readonly batchSize: number
   readonly gradAccum: number
   readonly seed: number
+  /** Data order (default "shuffle"). */
+  readonly order?: BatchOrder
   readonly totalSteps: number
   /** Steps already taken (resume). */
   readonly startStep: number
@@ -115,12 +163,10 @@ export interface LoopOptions {
 export const sftLoop = (engine: Engine, examples: ReadonlyArray<Example>, o: LoopOptions): Array<StepReport> => {
   const reports: Array<StepReport> = []
   const stop = Math.min(o.totalSteps, o.stopAfter ?? o.totalSteps)
+  const indices = batchOrder(examples.map((e) => e.ids.length), o.batchSize, o.seed, o.order ?? "shuffle")
   for (let step = o.startStep; step < stop; step++) {
     const t0 = performance.now()
-    const batches = Array.from({ length: o.gradAccum }, (_, j) => {
-      const k = step * o.gradAccum + j
-      return pack(microBatch(examples.length, o.batchSize, o.seed, k).map((i) => examples[i]!))
-    })
+    const batches = Array.from({ length: o.gradAccum }, (_, j) => pack(indices(step * o.gradAccum + j).map((i) => examples[i]!)))
     const denom = batches.reduce((s, b) => s + b.maskedTokens, 0)
     engine.zeroGrad()
     let loss = 0
@@ -141,6 +187,8 @@ export const sftLoop = (engine: Engine, examples: ReadonlyArray<Example>, o: Loo
       gradNorm,
       tokens,
       tokensPerSecond: tokens / Math.max(seconds, 1e-9),
+      lossTokens: denom,
+      paddedTokens: batches.reduce((s, b) => s + b.batch.B * b.batch.T, 0),
       epoch: ((step + 1) * o.gradAccum * o.batchSize) / Math.max(1, examples.length)
     }
     reports.push(report)

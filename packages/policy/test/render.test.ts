@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { fromMessages, fromTurns, render, renderExamples, renderPrompt } from "../src/Render"
+import * as fc from "fast-check"
+import { type Dialogue, fromMessages, fromTurns, render, renderExamples, renderPrompt, renderWindows } from "../src/Render"
 import { SPECIAL, train } from "../src/Tokenizer"
 
 const messages = [
@@ -95,5 +96,73 @@ describe("conversation renderer", () => {
     const bare = fromTurns("", "Instruction: buy red shoes", turns, false, "action")
     expect(bare.turns.map((t) => t.agent)).toEqual(["Action: search[red shoes]", "Action: click[B01]"])
     expect(bare.turns[1]!.env).toBeUndefined()
+  })
+
+  describe("episode windows", () => {
+    /** Which agent turns a window trains: its masked text, cut at each closing token. */
+    const targets = (ids: Int32Array, mask: Uint8Array) =>
+      tok.decode(Array.from(ids).filter((_, i) => mask[i] === 1)).split(SPECIAL.end).filter((x) => x !== "")
+
+    it("keep a conversation that fits as one window, and otherwise train several turns per window", () => {
+      const full = render(tok, d, 1000)
+      expect(renderWindows(tok, d, 1000)).toEqual([full])
+      const limit = full.ids.length - 5
+      const windows = renderWindows(tok, d, limit)
+      const turns = renderExamples(tok, d, limit)
+      expect(windows.length).toBeLessThan(turns.length)
+      expect(windows.flatMap((w) => targets(w.ids, w.mask))).toEqual(d.turns.map((t) => t.agent))
+      const processed = (rs: ReadonlyArray<{ ids: Int32Array }>) => rs.reduce((n, r) => n + r.ids.length, 0)
+      expect(processed(windows)).toBeLessThan(processed(turns))
+      for (const w of windows) {
+        expect(w.ids.length).toBeLessThanOrEqual(limit)
+        expect(tok.decode(w.ids)).toContain(d.initialObservation)
+        // A window ends with its last target's closing token: no observation that nothing is predicted from.
+        expect(w.mask[w.mask.length - 1]).toBe(1)
+      }
+    })
+
+    const dialogueArb = fc.record({
+      instruction: fc.string({ maxLength: 30 }),
+      initialObservation: fc.string({ maxLength: 60 }),
+      turns: fc.array(fc.record({ agent: fc.string({ maxLength: 25 }), env: fc.string({ maxLength: 90 }) }), { minLength: 1, maxLength: 8 })
+    })
+
+    it("train every agent turn once, in order, right after the observation it answers, within the context", () => {
+      fc.assert(
+        fc.property(dialogueArb, fc.integer({ min: 0, max: 300 }), (raw, room) => {
+          // Distinct replies (so a target names its turn); the last turn has no answer.
+          const dialogue: Dialogue = {
+            ...raw,
+            turns: raw.turns.map((t, k) => ({ agent: `#${k} ${t.agent}`, env: k + 1 < raw.turns.length ? t.env : undefined }))
+          }
+          const blockLen = (text: string) => tok.encode(text).length + 2
+          const head = 1 + blockLen(dialogue.instruction) + blockLen(dialogue.initialObservation)
+          const turnLen = (k: number) => blockLen(dialogue.turns[k]!.agent) + (k > 0 ? blockLen(dialogue.turns[k - 1]!.agent) + blockLen(dialogue.turns[k - 1]!.env!) : 0)
+          // A context that holds any turn with the turn before it, plus some room.
+          const maxTokens = head + Math.max(...dialogue.turns.map((_, k) => turnLen(k))) + room
+          const windows = renderWindows(tok, dialogue, maxTokens)
+          expect(windows.length).toBeLessThanOrEqual(dialogue.turns.length)
+          expect(windows.flatMap((w) => targets(w.ids, w.mask))).toEqual(dialogue.turns.map((t) => t.agent))
+          let k = 0
+          for (const w of windows) {
+            expect(w.ids.length).toBeLessThanOrEqual(maxTokens)
+            const first = w.mask.indexOf(1) - 1
+            expect(w.ids[first]).toBe(tok.special(SPECIAL.agent))
+            const answered = k === 0 ? dialogue.initialObservation : dialogue.turns[k - 1]!.env!
+            expect(tok.decode(w.ids.slice(0, first)).endsWith(`${SPECIAL.env}${answered}${SPECIAL.end}`)).toBe(true)
+            k += targets(w.ids, w.mask).length
+          }
+          // A context that holds everything: one window.
+          expect(renderWindows(tok, dialogue, 100_000)).toHaveLength(1)
+        }),
+        { numRuns: 150, seed: 7 }
+      )
+    })
+
+    it("fit a turn that does not fit with the turn before it on its own, as the turn windows do", () => {
+      const limit = 30
+      const windows = renderWindows(tok, d, limit)
+      expect(windows).toEqual(renderExamples(tok, d, limit))
+    })
   })
 })

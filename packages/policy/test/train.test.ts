@@ -10,7 +10,8 @@ import type { Dialogue } from "../src/Render"
 import { defaultSftOptions, runSft } from "../src/Sft"
 import { scoreDialogues } from "../src/Score"
 import { SPECIAL } from "../src/Tokenizer"
-import { defaultOptim, lrAt, microBatch } from "../src/Train"
+import { pack } from "../src/Batch"
+import { batchOrder, BUCKET_SPAN, defaultOptim, lengthBucketedEpoch, lrAt, microBatch } from "../src/Train"
 
 const dialogues: Array<Dialogue> = [
   {
@@ -64,6 +65,34 @@ describe("schedule and data order", () => {
     const other = [0, 1, 2].flatMap((k) => microBatch(6, 2, 6, k))
     expect(other).not.toEqual(epoch)
   })
+
+  it("length-bucketed batches visit every example once per epoch, in a seeded order, with little padding", () => {
+    const rng = (i: number) => ((i * 2654435761) >>> 0) % 1000
+    const lengths = Array.from({ length: 1000 }, (_, i) => 20 + rng(i))
+    const B = 8
+    const next = batchOrder(lengths, B, 3, "length")
+    const perEpoch = Math.ceil(lengths.length / B)
+    for (const epoch of [0, 1]) {
+      const batches = Array.from({ length: perEpoch }, (_, j) => next(epoch * perEpoch + j))
+      expect(batches.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i))
+      expect(batches).toEqual(lengthBucketedEpoch(lengths, B, 3, epoch))
+    }
+    expect(next(perEpoch)).not.toEqual(next(0))
+    // The same seed gives the same batches; another seed other ones.
+    expect(batchOrder(lengths, B, 3, "length")(5)).toEqual(next(5))
+    expect(batchOrder(lengths, B, 4, "length")(5)).not.toEqual(next(5))
+    // Positions computed (rows x longest) per epoch: length buckets pad far less than a shuffle.
+    const padded = (order: "shuffle" | "length") => {
+      const at = batchOrder(lengths, B, 3, order)
+      return Array.from({ length: perEpoch }, (_, j) => pack(at(j).map((i) => ({ ids: new Int32Array(lengths[i]!) })))).reduce((n, p) => n + p.batch.B * p.batch.T, 0)
+    }
+    const real = lengths.reduce((a, b) => a + b, 0)
+    expect(padded("length") / real).toBeLessThan(1.05)
+    expect(padded("shuffle") / real).toBeGreaterThan(1.3)
+    // Batches come from spans of BUCKET_SPAN batches, so a batch still mixes examples from across the data.
+    expect(BUCKET_SPAN * B).toBeLessThan(lengths.length)
+    expect(batchOrder(lengths, B, 3, "shuffle")(7)).toEqual(microBatch(lengths.length, B, 3, 7))
+  })
 })
 
 describe("SFT", () => {
@@ -84,6 +113,21 @@ describe("SFT", () => {
       expect(pb.training!.history.map((h) => h.loss)).toEqual(pa.training!.history.map((h) => h.loss))
       for (const [name, t] of pa.params) expect(Array.from(pb.params.get(name)!.data)).toEqual(Array.from(t.data))
       expect(pb.optimizer!.step).toBe(6)
+    }))
+
+  it.effect("trains on episode windows in length order, and resumes exactly there too", () =>
+    Effect.gen(function*() {
+      const options = { ...tiny, nPositions: 128, windows: "episode" as const, order: "length" as const }
+      const a = path.join(tmp(), "a"), b = path.join(tmp(), "b")
+      const full = yield* runSft({ data: dialogues, out: a, options })
+      // The whole conversations fit: one window each.
+      expect(full.examples).toBe(dialogues.length)
+      expect(full.lossAfter).toBeLessThan(full.lossBefore)
+      yield* runSft({ data: dialogues, out: b, options, stopAfter: 4 })
+      yield* runSft({ data: dialogues, out: b, options: tiny, resume: true })
+      const pa = Checkpoint.loadSync(a), pb = Checkpoint.loadSync(b)
+      expect(pb.training!.history.map((h) => h.loss)).toEqual(pa.training!.history.map((h) => h.loss))
+      for (const [name, t] of pa.params) expect(Array.from(pb.params.get(name)!.data)).toEqual(Array.from(t.data))
     }))
 
   it.effect("rejects bad options with one clear line", () =>

@@ -143,7 +143,16 @@ export const ExperimentConfig = Schema.Struct({
      */
     thoughts: Schema.optionalKey(Schema.Literals(["keep", "drop", "none"])),
     /** n > 1: decoding never repeats an n-gram within one reply (small models trained from scratch loop otherwise). */
-    noRepeatNgram: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+    noRepeatNgram: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    /**
+     * Training windows (@eto/policy Render): "turn" (default), one window per
+     * agent turn of a conversation longer than the context; "episode", as few
+     * windows as hold every turn, each training all the turns it holds, in
+     * length-bucketed micro-batches.
+     */
+    windows: Schema.optionalKey(Schema.Literals(["turn", "episode"])),
+    /** "mark": an observation identical to the one before it is shown as "(unchanged)" (see Training.compactTurns). */
+    repeatedObservations: Schema.optionalKey(Schema.Literals(["keep", "mark"]))
   })),
   engine: Schema.optionalKey(Schema.Literals(["cpu", "tfjs"])),
   strategies: Schema.NonEmptyArray(StrategyConfig),

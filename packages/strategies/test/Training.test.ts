@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { type PolicyShape, rollout } from "@eto/core"
 import { loadSync } from "@eto/envs/webshop/index"
 import { Effect } from "effect"
-import { dialogueOf, type ModelSettings, viewPolicy } from "../src/Training"
+import { dialogueOf, type ModelSettings, REPEATED_OBSERVATION, viewPolicy } from "../src/Training"
 
 const env = loadSync()
 
@@ -17,7 +17,9 @@ const settings = (maxObservationChars: number | undefined): ModelSettings => ({
   maxObservationChars,
   instructionPrompt: "none",
   thoughts: "drop",
-  noRepeatNgram: 0
+  noRepeatNgram: 0,
+  windows: "turn",
+  repeatedObservations: "keep"
 })
 
 describe("the model view of WebShop", () => {
@@ -42,6 +44,39 @@ describe("the model view of WebShop", () => {
       const played = yield* rollout(env, viewPolicy(env, scripted, m), tasks, { source: { kind: "policy", name: "scripted" } })
       expect(played.map((p) => p.reward)).toEqual(expert.map((e) => e.reward))
       expect(played.map((p) => p.turns.map((t) => t.action))).toEqual(expert.map((e) => e.turns.map((t) => t.action)))
+    }))
+
+  it.effect("marks a page that repeats the one before it, in training data and prompts alike", () =>
+    Effect.gen(function*() {
+      const tasks = (yield* env.tasks("train")).slice(0, 20)
+      const expert = yield* rollout(env, env.expert(1), tasks, { source: { kind: "expert" } })
+      const m: ModelSettings = { ...settings(400), thoughts: "none", repeatedObservations: "mark" }
+      let marked = 0
+      for (const e of expert) {
+        const kept = dialogueOf(env, { ...m, repeatedObservations: "keep" }, e.initialObservation, e.turns).turns
+        const seen = dialogueOf(env, m, e.initialObservation, e.turns).turns
+        seen.forEach((t, i) => {
+          if (t.env === `Observation: ${REPEATED_OBSERVATION}`) {
+            marked++
+            expect(kept[i]!.env).toBe(kept[i - 1]!.env)
+          } else expect(t.env).toBe(kept[i]!.env)
+        })
+      }
+      // Selecting an option shows the same product page again.
+      expect(marked).toBeGreaterThan(10)
+      // The policy is prompted with the same marks, and its actions still reach the environment.
+      const prompts: Array<ReadonlyArray<string>> = []
+      const replay = new Map(expert.map((e) => [e.task.id, dialogueOf(env, m, e.initialObservation, e.turns).turns.map((t) => t.agent)]))
+      const scripted: PolicyShape = {
+        name: "scripted",
+        act: (requests) => {
+          for (const r of requests) prompts.push(r.turns.map((t) => t.observation))
+          return Effect.succeed(requests.map((r) => replay.get(r.task.id)![r.turns.length]!))
+        }
+      }
+      const played = yield* rollout(env, viewPolicy(env, scripted, m), tasks, { source: { kind: "policy", name: "scripted" } })
+      expect(played.map((p) => p.reward)).toEqual(expert.map((e) => e.reward))
+      expect(prompts.flat().filter((o) => o === REPEATED_OBSERVATION).length).toBeGreaterThan(10)
     }))
 
   it("writes replies as the settings say: ReAct, an empty thought, or the action alone", () => {

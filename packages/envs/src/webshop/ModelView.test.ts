@@ -2,12 +2,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { rollout } from "@eto/core"
 import { loadSync } from "./index"
-import { actionFromModel, actionToModel, compactObservation } from "./ModelView"
+import { actionFromModel, actionToModel, compactObservation, VIEW_SEP } from "./ModelView"
 import { SEP } from "./Session"
 
 const env = loadSync()
 
-const pieces = (text: string) => text.split(SEP).map((p) => p.toLowerCase())
+const pieces = (text: string) => text.split(VIEW_SEP).map((p) => p.toLowerCase())
 
 describe("webshop model view", () => {
   it.effect("keeps every target the expert clicks next, in the view's labels, shorter than the page", () =>
@@ -67,7 +67,7 @@ describe("webshop model view", () => {
       const view = compactObservation(page, 10_000)
       const asins = page.split(SEP).filter((p) => /^[A-Z0-9]{10}$/.test(p))
       expect(asins.length).toBe(10)
-      const parts = view.split(SEP)
+      const parts = view.split(VIEW_SEP)
       expect(parts.slice(0, 4)).toEqual(["Back to Search", "Page 2 (Total results: 50)", "< Prev", "Next >"])
       expect(view).not.toMatch(/\b[A-Z0-9]{10}\b/)
       for (let k = 1; k <= asins.length; k++) {
@@ -77,7 +77,7 @@ describe("webshop model view", () => {
         expect(parts[at + 2]!).toMatch(/^\$/)
       }
       // A tight budget drops titles first, never listings.
-      const tight = compactObservation(page, 200).split(SEP)
+      const tight = compactObservation(page, 200).split(VIEW_SEP)
       for (let k = 1; k <= asins.length; k++) expect(tight).toContain(`item ${k}`)
       expect(tight.length).toBe(4 + 2 * asins.length)
     }))
@@ -91,7 +91,7 @@ describe("webshop model view", () => {
       const product = env.shop.catalog.byAsin.get(asin)!
       expect(product.options.length).toBeGreaterThan(0)
       const view = compactObservation(page, 10_000)
-      const parts = view.split(SEP)
+      const parts = view.split(VIEW_SEP)
       for (const [group, values] of product.options) {
         expect(parts).toContain(group)
         for (const v of values) expect(parts).toContain(v)
@@ -105,9 +105,9 @@ describe("webshop model view", () => {
 
   it("cuts other pages at the budget and keeps the search page's task", () => {
     const search = "WebShop [SEP] Instruction: [SEP] find a red mug [SEP] Search"
-    expect(compactObservation(search, 1000)).toBe(search)
+    expect(compactObservation(search, 1000)).toBe("WebShop\nInstruction:\nfind a red mug\nSearch")
     expect(compactObservation("Instruction: [SEP] find a red mug [SEP] Back to Search [SEP] < Prev [SEP] a long description", 20)).toBe(
-      "Back to Search [SEP]"
+      "Back to Search\n< Pre"
     )
   })
 })

@@ -1,7 +1,11 @@
 /**
  * The compact view of a WebShop page for a model with a small context. The
  * page text is rebuilt from its " [SEP] " pieces instead of being cut at a
- * character count, so that everything an agent may usefully click survives:
+ * character count, so that everything an agent may usefully click survives.
+ * The pieces are written one per line (`VIEW_SEP`): a line break is one
+ * token where " [SEP] " takes three, and a value on a line of its own is
+ * tokenized as it is inside `click[...]`.
+ *
  *
  * - every page loses the restated instruction at its start ("Instruction:
  *   [SEP] ... [SEP]"; the first observation carries the task);
@@ -28,6 +32,9 @@
  * action language and its reward are unchanged.
  */
 import { SEP } from "./Session"
+
+/** What separates the pieces of a page in the view. */
+export const VIEW_SEP = "\n"
 
 const ASIN = /^[A-Z0-9]{10}$/
 const PAGE_LINE = /^Page \d+ \(Total results: \d+\)$/
@@ -92,7 +99,7 @@ const layoutOf = (observation: string): Layout => {
     const tail = pieces.slice(priceAt + 1).filter((p) => !RATING_LINE.test(p) && !SUB_PAGE_BUTTONS.has(p))
     return { kind: "item", head, options, title: hasTitle ? last : undefined, price: pieces[priceAt]!, tail }
   }
-  return { kind: "other", text: pieces.join(SEP) }
+  return { kind: "other", text: pieces.join(VIEW_SEP) }
 }
 
 const render = (layout: Layout, titleWords: number, itemTitleWords: number): string => {
@@ -104,13 +111,13 @@ const render = (layout: Layout, titleWords: number, itemTitleWords: number): str
         if (titleWords > 0 && it.title !== "") out.push(firstWords(it.title, titleWords))
         if (it.price !== "") out.push(it.price)
       }
-      return out.join(SEP)
+      return out.join(VIEW_SEP)
     }
     case "item": {
       const out = [...layout.head, ...layout.options]
       if (itemTitleWords > 0 && layout.title !== undefined) out.push(firstWords(layout.title, itemTitleWords))
       out.push(layout.price, ...layout.tail)
-      return out.join(SEP)
+      return out.join(VIEW_SEP)
     }
     case "other":
       return layout.text
