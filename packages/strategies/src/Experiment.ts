@@ -50,9 +50,19 @@ export interface StrategyContext<S extends ResolvedStrategy = ResolvedStrategy> 
   readonly evaluate: (policy: PolicyRef) => Effect.Effect<ReadonlyArray<EvaluationSummary>, StrategyError, RunStore | RunReporter>
 }
 
+/** How much self-generated training data a strategy's stages got (reported beside its result). */
+export interface TrainingData {
+  /** Trajectories kept for fine-tuning (RFT stages). */
+  readonly trajectories?: number
+  /** Preference pairs trained on (ETO stages). */
+  readonly pairs?: number
+}
+
 export interface StrategyRun {
   /** The final policy's evaluations, one per evaluation split. */
   readonly evaluations: ReadonlyArray<EvaluationSummary>
+  /** Self-generated training data, where the strategy makes its own. */
+  readonly data?: TrainingData
   /** Iterative strategies: evaluations after each iteration, iteration 0 being the starting policy. */
   readonly iterations?: ReadonlyArray<{ readonly iteration: number; readonly evaluations: ReadonlyArray<EvaluationSummary> }>
 }

@@ -19,6 +19,7 @@ import { plots, renderReport } from "../report/Markdown"
 import { resultsFromOutcomes, writeResultTables } from "../report/Outcomes"
 import { collectEfficiency, EFFICIENCY, type EfficiencyEpisode, efficiencySvg, toRows } from "../report/Efficiency"
 import { writeCsv } from "../report/Csv"
+import { collectEpisodes, EPISODES, EVALUATION_PHASES, type PhaseRef } from "../report/Episodes"
 
 export interface BenchOptions {
   readonly env: EnvName
@@ -155,12 +156,13 @@ export const runBench = (o: BenchOptions) =>
     const env = yield* mod.load()
     const text = Runner.textReporter(o.log)
     const produced = new Map<string, number>()
-    const evaluateKeys: Array<string> = []
+    // The evaluation phases the run used: their trajectories give the per-episode outcomes.
+    const evaluations: Array<PhaseRef> = []
     const reporter: Runner.RunReporterShape = {
       ...text,
       phaseEnd: (e) => {
         produced.set(`${e.phase}/${e.key}`, e.producedInSeconds)
-        if (e.phase === "evaluate") evaluateKeys.push(e.key)
+        if (EVALUATION_PHASES.includes(e.phase)) evaluations.push({ phase: e.phase, key: e.key })
         text.phaseEnd(e)
       }
     }
@@ -172,16 +174,19 @@ export const runBench = (o: BenchOptions) =>
         env,
         outcomes,
         runsDir: o.runsDir,
-        evaluateKeys,
+        phases: evaluations,
         split: "seen",
         testTasks: Config.scaleLimits(config).testTasks,
         expertSeed: Experiment.EXPERT_SEED
       }).pipe(Effect.provide(layers))
       : undefined
     const computeSeconds = [...produced.values()].reduce((a, b) => a + b, 0)
-    const results = resultsFromOutcomes(outcomes)
+    const episodes = yield* collectEpisodes({ outcomes, runsDir: o.runsDir, phases: evaluations })
+    const results = { ...resultsFromOutcomes(outcomes), episodes }
     fs.mkdirSync(o.resultsDir, { recursive: true })
     const written = yield* writeResultTables(o.resultsDir, results)
+    yield* writeCsv(path.join(o.resultsDir, EPISODES.file), EPISODES, episodes)
+    written.push(path.join(o.resultsDir, EPISODES.file))
     if (efficiency !== undefined) {
       yield* writeCsv(path.join(o.resultsDir, EFFICIENCY.file), EFFICIENCY, toRows(efficiency))
       written.push(path.join(o.resultsDir, EFFICIENCY.file))

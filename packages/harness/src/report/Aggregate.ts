@@ -4,6 +4,7 @@
  */
 import { Stats } from "@eto/strategies"
 import type { ContrastiveLevelRow, IterationRow, MainRow, SelfPlayRow } from "./Csv"
+import type { EpisodeRow } from "./Episodes"
 
 export type MeanCi = Stats.MeanCi
 
@@ -12,6 +13,8 @@ export interface Results {
   readonly iterations: ReadonlyArray<IterationRow>
   readonly levels: ReadonlyArray<ContrastiveLevelRow>
   readonly selfPlay: ReadonlyArray<SelfPlayRow>
+  /** Per-episode outcomes (episodes.csv), when the run stored them: the claims check pairs on them. */
+  readonly episodes?: ReadonlyArray<EpisodeRow> | undefined
 }
 
 export const emptyResults: Results = { main: [], iterations: [], levels: [], selfPlay: [] }

@@ -59,7 +59,13 @@ export const ContrastiveLevelRow = Schema.Struct({
   beta: OptionalNum
 })
 export type ContrastiveLevelRow = typeof ContrastiveLevelRow.Type
-export const SelfPlayRow = Schema.Struct({ ...common, with_bc: Bool })
+export const SelfPlayRow = Schema.Struct({
+  ...common,
+  with_bc: Bool,
+  /** Self-generated data the strategy trained on: kept trajectories (RFT stage) and preference pairs (ETO stage). */
+  trajectories: OptionalNum,
+  pairs: OptionalNum
+})
 export type SelfPlayRow = typeof SelfPlayRow.Type
 
 /** A table: its file name, column order and row schema. */
@@ -67,13 +73,16 @@ export interface TableSpec<A> {
   readonly file: string
   readonly columns: ReadonlyArray<keyof A & string>
   readonly row: Schema.Codec<A, Record<string, string>>
+  /** Columns added later: a file without them reads them as empty cells. */
+  readonly optional?: ReadonlyArray<keyof A & string>
 }
 
-const spec = <A>(file: string, columns: ReadonlyArray<keyof A & string>, row: Schema.Codec<A, any>): TableSpec<A> => ({
-  file,
-  columns,
-  row
-})
+const spec = <A>(
+  file: string,
+  columns: ReadonlyArray<keyof A & string>,
+  row: Schema.Codec<A, any>,
+  optional?: ReadonlyArray<keyof A & string>
+): TableSpec<A> => ({ file, columns, row, ...(optional !== undefined ? { optional } : {}) })
 
 export const MAIN = spec<MainRow>(
   "main.csv",
@@ -92,8 +101,9 @@ export const CONTRASTIVE_LEVELS = spec<ContrastiveLevelRow>(
 )
 export const SELF_PLAY = spec<SelfPlayRow>(
   "self_play.csv",
-  ["env", "method", "with_bc", "split", "avg_reward", "success_rate", "tasks", "seed"],
-  SelfPlayRow
+  ["env", "method", "with_bc", "split", "avg_reward", "success_rate", "tasks", "seed", "trajectories", "pairs"],
+  SelfPlayRow,
+  ["trajectories", "pairs"]
 )
 
 /** x100, rounded to 4 decimals so the file stays readable and exact enough. */
@@ -131,7 +141,7 @@ export const parseCsv = <A>(table: TableSpec<A>, text: string, file: string): Re
   }
   const header = records[0]
   if (header === undefined) return Result.fail(new DataFileError({ path: file, line: 1, reason: "empty file, expected a header" }))
-  const missing = table.columns.filter((c) => !header.includes(c))
+  const missing = table.columns.filter((c) => !header.includes(c) && !(table.optional ?? []).includes(c))
   if (missing.length > 0) {
     return Result.fail(
       new DataFileError({ path: file, line: 1, reason: `missing column(s) ${missing.join(", ")} for ${table.file}` })
@@ -142,7 +152,7 @@ export const parseCsv = <A>(table: TableSpec<A>, text: string, file: string): Re
   for (let i = 1; i < records.length; i++) {
     const rec = records[i]!
     const obj: Record<string, string> = {}
-    for (const c of table.columns) obj[c] = rec[header.indexOf(c)]!
+    for (const c of table.columns) obj[c] = header.includes(c) ? rec[header.indexOf(c)]! : ""
     const r = decode(obj)
     if (Result.isFailure(r)) {
       const reason = r.failure.message.split("\n").map((l) => l.trim()).join(" ")

@@ -115,7 +115,7 @@ describe("the efficiency claim", () => {
     const checks = efficiencyChecks(eps)
     expect(checks).toHaveLength(2)
     expect(checks.map((c) => c.verdict)).toEqual(["holds", "holds"])
-    expect(checks[0]!.evidence).toContain("6 paired instances")
+    expect(checks[0]!.evidence).toContain("paired over 6 goals × 1 seed")
     const [claim] = checkClaims([EFFICIENCY_CLAIM], emptyResults, "sciworld", { efficiency: eps })
     expect(claim!.verdict).toBe("holds")
   })
@@ -125,15 +125,17 @@ describe("the efficiency claim", () => {
     expect(efficiencyChecks(behind).map((c) => c.verdict)).toEqual(["does not hold", "does not hold"])
     const mixed = tasks.flatMap((t, i) => [ep("ETO", 1, t, [i % 2 === 0 ? 60 : 0]), ep("SFT", 1, t, [i % 2 === 0 ? 0 : 55])])
     expect(efficiencyChecks(mixed).map((c) => c.verdict)).toEqual(["inconclusive", "inconclusive"])
-    expect(efficiencyChecks(mixed)[0]!.evidence).toContain("interval spans 0")
+    expect(efficiencyChecks(mixed)[0]!.evidence).toContain("the interval spans 0 and the 1-point margin")
+    // Equal on every instance: no lead, so the claim does not hold.
     const equal = tasks.flatMap((t) => [ep("ETO", 1, t, [0, 0]), ep("SFT", 1, t, [0])])
     const [same] = efficiencyChecks(equal)
-    expect(same!.verdict).toBe("inconclusive")
-    expect(same!.evidence).toContain("no difference on any instance")
+    expect(same!.verdict).toBe("does not hold")
+    expect(same!.evidence).toContain("+0.0 [95% CI +0.0, +0.0]")
+    expect(same!.evidence).toContain("equal within the 1-point margin")
   })
 
-  it("averages seeds per instance before pairing", () => {
-    // Seed 1 and seed 2 of ETO average to 50 on each instance, SFT is 40: ETO ahead by 10 everywhere.
+  it("pairs each seed with the same seed and resamples an instance's seeds together", () => {
+    // Seed 1 and seed 2 of ETO average to 50 on each instance, SFT is 40: ETO ahead by 10 on every instance.
     const eps = tasks.flatMap((t, i) => [
       ep("ETO", 1, t, [100]),
       ep("ETO", 2, t, [0]),
@@ -142,7 +144,7 @@ describe("the efficiency claim", () => {
     ])
     const [, final] = efficiencyChecks(eps)
     expect(final!.verdict).toBe("holds")
-    expect(final!.evidence).toContain("ETO 50.0 vs SFT 40.0")
+    expect(final!.evidence).toContain("+10.0 [95% CI +10.0, +10.0], paired over 6 goals × 2 seeds (ETO 50.0, SFT 40.0; per seed +59.5, −39.5)")
   })
 
   it("falls back to the main table without per-step scores", () => {

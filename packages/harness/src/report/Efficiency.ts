@@ -10,20 +10,19 @@
  * - per method: the mean score after 5, 10 and 20 steps and after all steps,
  *   and the steps an episode needs to reach its final score;
  * - the verdict on the claim "ETO reaches higher reward in fewer steps than
- *   SFT": paired over instances (each instance's ETO and SFT values first
- *   averaged over seeds), the mean difference of the area under the first
- *   `AREA_STEPS` steps and of the final score, with 95% t intervals.
+ *   SFT": the area under the first `AREA_STEPS` steps and the final score,
+ *   each compared paired over (seed, instance) like every claim (Paired.ts).
  *
  * The episodes are stored as `efficiency.csv` (one row per episode, the
  * per-step scores space-separated), so the figure and the numbers can be
  * rebuilt from the committed results.
  */
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { DataFileError, EnvName, type EvaluationSummary, Jsonl, Trajectory } from "@eto/core"
-import { type Experiment, Phases, Runner, Stats } from "@eto/strategies"
+import { DataFileError, EnvName, type Trajectory } from "@eto/core"
+import { type Experiment, Phases } from "@eto/strategies"
 import { Effect, Schema, SchemaTransformation } from "effect"
-import type { Check, Verdict } from "./Claims"
+import type { Check } from "./Claims"
+import { evaluationIndex, type PhaseRef } from "./Episodes"
+import { comparePaired, pairedEvidence, pairUp } from "./Paired"
 import { readCsv, type TableSpec } from "./Csv"
 import { escapeXml, niceTicks, PALETTE } from "./Svg"
 
@@ -149,50 +148,26 @@ export const panelTasks = (episodes: ReadonlyArray<EfficiencyEpisode>, k: number
 // ---------------------------------------------------------------------------
 // The claim
 
-/** Per instance, a method's value averaged over its seeds. */
-const perInstance = (episodes: ReadonlyArray<EfficiencyEpisode>, method: string, f: (s: ReadonlyArray<number>) => number) => {
-  const by = new Map<string, Array<number>>()
-  for (const e of episodes) {
-    if (e.method !== method) continue
-    const xs = by.get(e.task) ?? []
-    xs.push(f(e.scores))
-    by.set(e.task, xs)
-  }
-  return new Map([...by].map(([k, xs]) => [k, mean(xs)]))
-}
+/** A method's per-episode values as paired observations (seed, instance). */
+const observationsOf = (episodes: ReadonlyArray<EfficiencyEpisode>, method: string, f: (s: ReadonlyArray<number>) => number) =>
+  episodes.filter((e) => e.method === method).map((e) => ({ seed: e.seed, goal: e.task, value: f(e.scores) }))
 
-/** "a > b" on a per-instance statistic, paired over the instances both have. */
+/**
+ * "a > b" on a per-episode statistic, paired over the (seed, instance)s both
+ * have, decided as every claim comparison (Paired.ts: bootstrap over
+ * instances stratified by seed, equivalence margin, power when undecided).
+ */
 export const pairedCheck = (
   episodes: ReadonlyArray<EfficiencyEpisode>,
   a: string,
   b: string,
   what: string,
   f: (s: ReadonlyArray<number>) => number
-): Check & { readonly difference: Stats.MeanCi } => {
-  const fa = perInstance(episodes, a, f), fb = perInstance(episodes, b, f)
-  const shared = [...fa.keys()].filter((k) => fb.has(k))
-  const d = Stats.meanCi(shared.map((k) => fa.get(k)! - fb.get(k)!))
-  const ma = mean(shared.map((k) => fa.get(k)!)), mb = mean(shared.map((k) => fb.get(k)!))
-  const text = `${what}: ${a} ${ma.toFixed(1)} vs ${b} ${mb.toFixed(1)} over ${shared.length} paired instances, ` +
-    `difference ${Number.isFinite(d.mean) ? d.mean.toFixed(1) : "—"}` +
-    (d.low !== undefined && d.high !== undefined ? ` [95% CI ${d.low.toFixed(1)}, ${d.high.toFixed(1)}]` : "")
-  const verdict: Verdict = d.low === undefined || d.high === undefined
-    ? "inconclusive"
-    : d.low > 0
-    ? "holds"
-    : d.high < 0
-    ? "does not hold"
-    : "inconclusive"
-  const why = verdict === "holds"
-    ? "holds"
-    : verdict === "does not hold"
-    ? "the reverse holds"
-    : shared.length < 2
-    ? "too few instances"
-    : d.sd === 0
-    ? "no difference on any instance"
-    : "interval spans 0"
-  return { verdict, evidence: `${text}: ${why}`, difference: d }
+): Check => {
+  const c = comparePaired(pairUp(observationsOf(episodes, a, f), observationsOf(episodes, b, f)))
+  return c === undefined
+    ? { verdict: "inconclusive", evidence: `${what}: no instance evaluated by both ${a} and ${b}` }
+    : { verdict: c.decision.verdict, evidence: `${what}: ${pairedEvidence(a, b, c)}` }
 }
 
 /**
@@ -384,8 +359,9 @@ export const efficiencySection = (episodes: ReadonlyArray<EfficiencyEpisode>, fi
       `| ${r.method} | ${r.episodes} (${r.seeds.join(", ")}) | ${r.at.map((v) => num(v)).join(" | ")} | ${num(r.final)} | ${num(r.meanSteps)} | ${num(r.stepsToFinal)} (${r.scoring}) |`
     ),
     "",
-    `The claims check compares ETO with SFT per instance (seeds averaged first): the mean score over the first ` +
-    `${AREA_STEPS} steps (area under the curve) and the final score, each as a paired mean difference with a 95% t interval.`,
+    `The claims check compares ETO with SFT on the same instances and seeds: the mean score over the first ` +
+    `${AREA_STEPS} steps (area under the curve) and the final score, each as a paired mean difference with a 95% bootstrap ` +
+    `interval over instances stratified by seed.`,
     ""
   )
   return lines.join("\n")
@@ -393,28 +369,6 @@ export const efficiencySection = (episodes: ReadonlyArray<EfficiencyEpisode>, fi
 
 // ---------------------------------------------------------------------------
 // Collecting the trajectories
-
-/** The evaluation phase of `summary` among the evaluation phases `keys` of `runsDir`, matched by its manifest's summary. */
-const findEvaluation = (runsDir: string, keys: ReadonlyArray<string>, summary: EvaluationSummary) =>
-  Effect.gen(function*() {
-    for (const key of keys) {
-      const dir = path.join(runsDir, "evaluate", key)
-      const file = path.join(dir, "manifest.json")
-      if (!fs.existsSync(file)) continue
-      const text = yield* Jsonl.readText(file)
-      const manifest = yield* Effect.try({
-        try: () => Schema.decodeUnknownSync(Phases.EvaluateManifest)(JSON.parse(text)),
-        catch: (e) => new DataFileError({ path: file, reason: `bad evaluation manifest: ${String(e)}` })
-      })
-      if (Runner.canonicalJson(manifest.summary) === Runner.canonicalJson(summary)) {
-        return yield* Jsonl.readJsonl(Trajectory, path.join(dir, manifest.file))
-      }
-    }
-    return yield* Effect.fail(new DataFileError({
-      path: path.join(runsDir, "evaluate"),
-      reason: `no evaluation phase holds ${summary.policy} seed ${summary.seed} on ${summary.split}`
-    }))
-  })
 
 /**
  * ETO's and SFT's evaluation trajectories on `split` (from the evaluation
@@ -425,17 +379,18 @@ export const collectEfficiency = (options: {
   readonly env: Parameters<typeof Phases.expertData>[0]
   readonly outcomes: ReadonlyArray<Experiment.Outcome>
   readonly runsDir: string
-  readonly evaluateKeys: ReadonlyArray<string>
+  readonly phases: ReadonlyArray<PhaseRef>
   readonly split: string
   readonly testTasks: number | undefined
   readonly expertSeed: number
 }) =>
   Effect.gen(function*() {
+    const find = yield* evaluationIndex(options.runsDir, options.phases)
     const episodes: Array<EfficiencyEpisode> = []
     for (const o of options.outcomes) {
       if (o.label !== "ETO" && o.label !== "SFT") continue
       for (const e of o.evaluations.filter((x) => x.split === options.split)) {
-        const ts = yield* findEvaluation(options.runsDir, options.evaluateKeys, e)
+        const ts = yield* find(e)
         episodes.push(...ts.map((t) => episodeOf(t, o.label, o.seed)))
       }
     }

@@ -1,6 +1,7 @@
 /**
  * The Markdown report: our tables (mean ± 95% CI over seeds, x100) beside the
- * paper's numbers, the plots, and the claims check per environment.
+ * paper's numbers, the plots, and the claims check per environment (paired
+ * on per-episode outcomes where the results have them).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -9,7 +10,9 @@ import { Effect } from "effect"
 import { aggregate, type Cell, fmt, type Results } from "./Aggregate"
 import { checkClaims, type ClaimResult, selfPlayMethod } from "./Claims"
 import { type EfficiencyEpisode, efficiencySection } from "./Efficiency"
-import { CONTRASTIVE_LEVELS, ITERATIONS, MAIN, readCsv, SELF_PLAY, type TableSpec } from "./Csv"
+import { EPISODES, readEpisodes } from "./Episodes"
+import { EQUIVALENCE_MARGIN, RESAMPLES, STEPS_MARGIN } from "./Paired"
+import { CONTRASTIVE_LEVELS, ITERATIONS, MAIN, readCsv, SELF_PLAY, type SelfPlayRow, type TableSpec } from "./Csv"
 import { columnTitle, type PaperTables, paperColumn, paperValue } from "./Paper"
 import { barChart, lineChart } from "./Svg"
 
@@ -84,6 +87,16 @@ const levelsSection = (r: Results, paper: PaperTables): string => {
   return table(["Environment", "Method", "Level", "lr", "β", "Split", "Avg reward (ours)", "Avg reward (paper, WebShop)", "Seeds"], rows)
 }
 
+/** "RFT 37, 41 trajectories; ETO 25, 30 pairs" over the seeds of a self-play cell; "—" without self-generated data. */
+const trainingData = (rows: ReadonlyArray<SelfPlayRow>): string => {
+  const list = (xs: ReadonlyArray<number | null>) => xs.map((x) => (x === null ? "?" : String(x))).join(", ")
+  const parts = [
+    rows.some((x) => x.trajectories !== null) ? `${list(rows.map((x) => x.trajectories))} trajectories` : undefined,
+    rows.some((x) => x.pairs !== null) ? `${list(rows.map((x) => x.pairs))} pairs` : undefined
+  ].filter((x) => x !== undefined)
+  return parts.length === 0 ? "—" : parts.join("; ")
+}
+
 const selfPlaySection = (r: Results, paper: PaperTables): string => {
   const cells = aggregate(r.selfPlay, (x) => `${x.env}\u0000${x.method}\u0000${x.with_bc}\u0000${x.split}`)
   const rows = [...cells.entries()].map(([k, c]) => {
@@ -91,9 +104,14 @@ const selfPlaySection = (r: Results, paper: PaperTables): string => {
     const p = env === "webshop"
       ? paper.table5_self_play_webshop.find((x) => selfPlayMethod(x.method) === selfPlayMethod(method) && String(x.with_bc) === withBc)
       : undefined
-    return [ENV_TITLE[env], method, withBc === "true" ? "yes" : "no", splitLabel(env, split), fmt(c.reward), num(p?.avg_reward), seedsOf(c)]
+    return [ENV_TITLE[env], method, withBc === "true" ? "yes" : "no", splitLabel(env, split), fmt(c.reward), num(p?.avg_reward), trainingData(c.rows), seedsOf(c)]
   })
-  return table(["Environment", "Method", "With BC", "Split", "Avg reward (ours)", "Avg reward (paper, WebShop)", "Seeds"], rows)
+  return [
+    table(["Environment", "Method", "With BC", "Split", "Avg reward (ours)", "Avg reward (paper, WebShop)", "Self-generated training data (per seed)", "Seeds"], rows),
+    "",
+    "Self-generated training data: the samples the RFT stage kept and the preference pairs the ETO stage trained on, per seed " +
+    "(a stage with none leaves its policy unchanged)."
+  ].join("\n")
 }
 
 const claimsSection = (claims: ReadonlyArray<ClaimResult>): string =>
@@ -103,6 +121,25 @@ const claimsSection = (claims: ReadonlyArray<ClaimResult>): string =>
     for (const k of c.checks) lines.push(`  - ${k.evidence}`)
     return lines.join("\n")
   }).join("\n")
+
+/** How the verdicts are reached: paired on per-episode outcomes, or (older results) from seed means. */
+export const claimsIntro = (paired: boolean): string =>
+  paired
+    ? `Every comparison is paired: the two methods on the same test goals with the same seeds. Its number is the mean ` +
+      `per-goal difference A − B (reward x100) with a 95% percentile bootstrap interval over goals, stratified by seed ` +
+      `(${RESAMPLES.toLocaleString("en-US")} seeded resamples; a drawn goal brings its differences under every seed). ` +
+      `**holds**: the interval lies above 0 (above the required lead where the claim names one); **does not hold**: the ` +
+      `interval lies below ${EQUIVALENCE_MARGIN} point (the equivalence margin; for steps ${STEPS_MARGIN}) or below the required ` +
+      `lead, i.e. the claimed lead is absent, reversed or too small; **inconclusive** otherwise, with the seeds (on the ` +
+      `evaluated goals) or goals (with the seeds run) that would give a decision 80% power at a two-sided 5% level if the ` +
+      `true difference is the measured one (its distance from the nearer decision boundary), from the measured variance ` +
+      `of the paired differences between goals, between seeds and residual. A claim holds when all its comparisons hold ` +
+      `and does not hold when one does not.`
+    : "No per-episode outcomes were stored with these results, so the comparisons are not paired: **holds** when every " +
+      "comparison behind a claim has separated 95% intervals (Student t over seed means) in the claimed direction; " +
+      "**does not hold** when one is separated the other way (or misses a required gap); **inconclusive** when intervals " +
+      "overlap, a side has a single seed, or numbers are missing. A rerun of the experiment stores `episodes.csv`, and " +
+      "the claims are then checked paired."
 
 export interface Plot {
   readonly file: string
@@ -225,12 +262,7 @@ export const renderReport = (
     out.push(efficiencySection(options.efficiency, has("efficiency.svg") ? `${plotDir}/efficiency.svg` : undefined))
   }
   out.push("## Claims check", "")
-  out.push(
-    "Verdicts: **holds** when every comparison behind a claim has separated 95% intervals in the claimed " +
-      "direction; **does not hold** when one is separated the other way (or misses a required gap); " +
-      "**inconclusive** when intervals overlap, a side has a single seed, or numbers are missing.",
-    ""
-  )
+  out.push(claimsIntro(r.episodes !== undefined && r.episodes.length > 0), "")
   if (envs.length === 0) out.push("No results yet.", "")
   for (const env of envs) {
     out.push(`### ${ENV_TITLE[env]}`, "", claimsSection(checkClaims(paper.claims, r, env, { efficiency: options.efficiency })), "")
@@ -238,18 +270,20 @@ export const renderReport = (
   return out.join("\n")
 }
 
-/** Reads whichever of the four CSV files exist in `dir`. */
+/** Reads whichever of the four CSV files and the per-episode file exist in `dir`. */
 export const readResults = (dir: string): Effect.Effect<Results, DataFileError> =>
   Effect.gen(function*() {
     const read = <A>(t: TableSpec<A>) => {
       const file = path.join(dir, t.file)
       return fs.existsSync(file) ? readCsv(file, t) : Effect.succeed([] as Array<A>)
     }
+    const episodes = path.join(dir, EPISODES.file)
     return {
       main: yield* read(MAIN),
       iterations: yield* read(ITERATIONS),
       levels: yield* read(CONTRASTIVE_LEVELS),
-      selfPlay: yield* read(SELF_PLAY)
+      selfPlay: yield* read(SELF_PLAY),
+      ...(fs.existsSync(episodes) ? { episodes: yield* readEpisodes(episodes) } : {})
     }
   })
 

@@ -6,8 +6,9 @@
  *   (an ETO strategy at step or mixture level), its SFT and ETO runs with
  *   level, lr and beta;
  * - self_play.csv: when the experiment has self-play strategies, those
- *   (without behavioural cloning), the untuned base (without) and SFT / RFT /
- *   ETO (with).
+ *   (without behavioural cloning, with the number of trajectories and pairs
+ *   their stages trained on), the untuned base (without) and SFT / RFT / ETO
+ *   (with).
  */
 import * as path from "node:path"
 import type { DataFileError, EvaluationSummary } from "@eto/core"
@@ -71,7 +72,13 @@ export const resultsFromOutcomes = (outcomes: ReadonlyArray<Outcome>): Results =
     const name = selfPlayName(o)
     if (name === undefined) return []
     const withBc = o.strategy._tag === "sft" || o.strategy._tag === "rft" || o.strategy._tag === "eto"
-    return o.evaluations.map((e) => ({ ...base(e, name), with_bc: withBc }))
+    const data = o.strategy._tag === "self-play" ? o.data : undefined
+    return o.evaluations.map((e) => ({
+      ...base(e, name),
+      with_bc: withBc,
+      trajectories: data?.trajectories ?? null,
+      pairs: data?.pairs ?? null
+    }))
   })
   return { main, iterations, levels, selfPlay }
 }

@@ -65,9 +65,20 @@ const levelRows: Array<ContrastiveLevelRow> = (
 )
 
 const selfPlayRows: Array<SelfPlayRow> = (
-  [["untuned", 18], ["Self-play RFT", 48], ["Self-play ETO", 12], ["Self-play RFT+ETO", 55]] as const
-).flatMap(([method, v]) =>
-  SEEDS.map((seed) => ({ env: "webshop" as const, method, with_bc: false, split: "test", seed, avg_reward: v + wobble(seed), success_rate: v / 3, tasks: 50 }))
+  [["untuned", 18, null, null], ["Self-play RFT", 48, 30, null], ["Self-play ETO", 12, null, 20], ["Self-play RFT+ETO", 55, 30, 25]] as const
+).flatMap(([method, v, trajectories, pairs]) =>
+  SEEDS.map((seed) => ({
+    env: "webshop" as const,
+    method,
+    with_bc: false,
+    split: "test",
+    seed,
+    avg_reward: v + wobble(seed),
+    success_rate: v / 3,
+    tasks: 50,
+    trajectories: trajectories === null ? null : trajectories + seed,
+    pairs
+  }))
 )
 
 describe("CSV tables", () => {
@@ -282,8 +293,8 @@ describe("Markdown report", () => {
       expect(md).toContain("| ETO | test (WebShop) | 61.0 ± 2.5 | 67.4 |")
       expect(md).toContain("![Average reward, ours](plots/main.svg)")
       expect(md).toContain("| WebShop | ETO (step, stable) | step | 1e-7 | 0.5 | test (WebShop) | 61.0 ± 2.5 | 62.8 | 3 |")
-      expect(md).toContain("| WebShop | untuned | no | test (WebShop) | 18.0 ± 2.5 | 17.9 | 3 |")
-      expect(md).toContain("| WebShop | Self-play RFT+ETO | no | test (WebShop) | 55.0 ± 2.5 | 51.2 | 3 |")
+      expect(md).toContain("| WebShop | untuned | no | test (WebShop) | 18.0 ± 2.5 | 17.9 | — | 3 |")
+      expect(md).toContain("| WebShop | Self-play RFT+ETO | no | test (WebShop) | 55.0 ± 2.5 | 51.2 | 31, 32, 33 trajectories; 25, 25, 25 pairs | 3 |")
       expect(md).toContain("- **holds**: ETO beats SFT on every dataset")
       expect(md).toContain("  - WebShop: ETO 61.0 ± 2.5 > SFT 55.0 ± 2.5: holds")
       expect(md).not.toContain("### ScienceWorld")

@@ -1,11 +1,50 @@
 /**
- * `base`: the untuned model, evaluated as it is (Table 5's prompted row).
- * Here that is a model pretrained only on random-policy episodes (see
- * `untunedAgent`): it knows the format, not the task.
+ * `base`: the untuned model, evaluated as it is (Table 5's prompted row), and
+ * the start of every self-play strategy.
+ *
+ * No pretrained chat model exists here, so the untuned model is one trained
+ * from scratch only on episodes of the random valid-action policy on the
+ * explored training tasks: it knows the reply format and how actions look on
+ * each page, not how to solve a task. It gets enough of that data (`samples`
+ * episodes per task, `epochs` epochs, the SFT entry's learning rate and batch)
+ * to write valid actions, so that sampling from it at temperature 1 scores
+ * about what the random policy scores: self-play then has rewards to learn
+ * from. Greedy decoding of such a model is a different matter (it follows
+ * the most frequent action of a near-uniform choice), which is what the
+ * untuned row reports.
  */
+import { randomPolicy } from "@eto/core"
 import { Effect } from "effect"
-import type { StrategyImpl } from "../Experiment"
-import { evaluateCheckpoint, untunedAgent } from "./Common"
+import { resolveStrategy, UNTUNED_DEFAULTS } from "../Config"
+import type { StrategyContext, StrategyImpl } from "../Experiment"
+import { explore } from "../Phases"
+import { modelSettings, trainSft } from "../Training"
+import { evaluateCheckpoint, sftTraining } from "./Common"
+
+/** The untuned model's settings: the experiment's `base` entry, else the defaults. */
+export const untunedSettings = (ctx: StrategyContext): { readonly samples: number; readonly epochs: number } => {
+  const entry = ctx.config.strategies.find((s) => s._tag === "base")
+  const r = entry === undefined ? undefined : resolveStrategy(entry, ctx.config.env)
+  return r?._tag === "base" ? { samples: r.samples, epochs: r.epochs } : UNTUNED_DEFAULTS
+}
+
+/** The untuned agent (memoised: shared by the untuned row and every self-play strategy of a seed). */
+export const untunedAgent = (ctx: StrategyContext) =>
+  Effect.gen(function*() {
+    const settings = untunedSettings(ctx)
+    const random = { name: "random", policy: randomPolicy(ctx.seed), settings: { seed: ctx.seed } }
+    const episodes = yield* explore(ctx.env, random, {
+      split: "train",
+      limit: ctx.trainTasks,
+      subset: ctx.exploreTasks,
+      samples: settings.samples,
+      seed: ctx.seed
+    })
+    return yield* trainSft(ctx.env, modelSettings(ctx.config), [episodes], {
+      training: { ...sftTraining(ctx), epochs: settings.epochs },
+      seed: ctx.seed
+    })
+  })
 
 export const base: StrategyImpl<"base"> = {
   run: (ctx) =>
