@@ -5,22 +5,29 @@
  * evaluation) writes its files under `runs/<phase>/<key>/`, where `key` hashes
  * everything the phase depends on: its slice of the configuration, the keys
  * of the phases it reads from, and its code version. Running a phase whose
- * key already has a finished directory reuses it; otherwise the phase writes
- * into a fresh temporary sibling directory, adds its manifest and a completion
- * marker, and renames the directory into place in one step. A killed run
- * therefore leaves at most a temporary directory, which the next run ignores
- * and removes, and resumes at the first unfinished phase.
+ * key already has a finished directory reuses it, after checking every file
+ * against the checksums in its completion marker; a directory that fails the
+ * check (truncated, corrupted, another store format or phase version) is
+ * reported in one line, removed and recomputed. Otherwise the phase writes
+ * into a fresh temporary sibling directory, adds its manifest and the marker,
+ * and renames the directory into place in one step (RunStore.ts). A killed
+ * run therefore leaves at most a temporary directory, which the next run
+ * removes, and resumes at the first unfinished phase. While a process
+ * computes a phase it holds the phase key's lock (PhaseLock.ts): a second
+ * process running the same experiment waits for it and then reuses its
+ * directory; a lock left by a killed process is taken over.
  *
  * A phase declares the schema of its manifest, so a reused phase hands back
  * the same typed value as a fresh one. `manifest.json` and `DONE.json` are
  * the store's own files in a phase directory; a phase writes other names.
+ * A phase body must not run other phases (they are its upstream instead).
  */
 import * as crypto from "node:crypto"
-import * as fs from "node:fs"
 import * as path from "node:path"
-import { DataFileError, Paths } from "@eto/core"
-import { Context, Effect, Layer, Result, Schema } from "effect"
-import { describeSchemaError } from "./Config"
+import { DataFileError, describeSchemaError, Paths } from "@eto/core"
+import { Context, Effect, Layer, Schema } from "effect"
+import { type LockWait } from "./PhaseLock"
+import { type CompletionMarker, MANIFEST, makeRunStore, RunStore } from "./RunStore"
 
 // ---------------------------------------------------------------------------
 // Keys
@@ -65,159 +72,22 @@ export const phaseKey = (inputs: KeyInputs): string =>
   crypto.createHash("sha256").update(canonicalJson(inputs)).digest("hex").slice(0, 16)
 
 // ---------------------------------------------------------------------------
-// Run store
+// Run store (RunStore.ts) and phase locks (PhaseLock.ts)
 
-const MARKER = "DONE.json"
-const MANIFEST = "manifest.json"
-const PARTIAL = ".partial-"
-
-/** The completion marker written last into a phase directory. */
-export const CompletionMarker = Schema.Struct({
-  phase: Schema.String,
-  key: Schema.String,
-  version: Schema.String,
-  config: Schema.Unknown,
-  upstream: Schema.Record(Schema.String, Schema.String),
-  wallSeconds: Schema.Finite,
-  finishedAt: Schema.String
-})
-export type CompletionMarker = typeof CompletionMarker.Type
-
-export interface RunStoreShape {
-  /** Where phase directories live. */
-  readonly root: string
-  /** The finished directory of a phase run, if there is one. */
-  readonly find: (phase: string, key: string) => Effect.Effect<string | undefined>
-  /** Reads and decodes a file of a finished phase directory. */
-  readonly readJson: <A, I>(file: string, schema: Schema.Codec<A, I>) => Effect.Effect<A, DataFileError>
-  /**
-   * A fresh empty temporary directory for a phase run. Temporary directories
-   * of the same phase and key left by processes that no longer run are
-   * removed first.
-   */
-  readonly begin: (phase: string, key: string) => Effect.Effect<string, DataFileError>
-  /**
-   * Writes the manifest and marker into `tmpDir` and renames it to the phase
-   * directory. When another process finished the same key meanwhile, its
-   * directory wins and `tmpDir` is removed. Returns the phase directory.
-   */
-  readonly commit: (
-    tmpDir: string,
-    manifest: unknown,
-    marker: CompletionMarker
-  ) => Effect.Effect<string, DataFileError>
-  /** Removes a temporary directory (a phase that failed). */
-  readonly discard: (tmpDir: string) => Effect.Effect<void>
-  /** Removes every temporary directory left by a process that no longer runs. */
-  readonly cleanStale: () => Effect.Effect<ReadonlyArray<string>, DataFileError>
-}
-
-export class RunStore extends Context.Service<RunStore, RunStoreShape>()("@eto/strategies/RunStore") {}
-
-const pidAlive = (pid: number): boolean => {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
-/** `.partial-<key>-<pid>-<nonce>` → pid. */
-const partialPid = (name: string): number | undefined => {
-  const m = /^\.partial-[^-]+-(\d+)-[0-9a-f]+$/.exec(name)
-  return m ? Number(m[1]) : undefined
-}
-
-const fsError = (file: string, what: string) => (e: unknown) => new DataFileError({ path: file, reason: `cannot ${what}: ${String(e)}` })
-
-/** The file-system run store rooted at `root`. */
-export const makeRunStore = (root: string): RunStoreShape => {
-  const phaseDir = (phase: string) => path.join(root, phase)
-  const finalDir = (phase: string, key: string) => path.join(root, phase, key)
-
-  const removeStaleIn = (dir: string, keyFilter?: string): Array<string> => {
-    if (!fs.existsSync(dir)) return []
-    const removed: Array<string> = []
-    for (const name of fs.readdirSync(dir)) {
-      if (!name.startsWith(PARTIAL)) continue
-      if (keyFilter !== undefined && !name.startsWith(`${PARTIAL}${keyFilter}-`)) continue
-      const pid = partialPid(name)
-      if (pid !== undefined && pidAlive(pid)) continue
-      fs.rmSync(path.join(dir, name), { recursive: true, force: true })
-      removed.push(path.join(dir, name))
-    }
-    return removed
-  }
-
-  return {
-    root,
-    find: (phase, key) =>
-      Effect.sync(() => {
-        const dir = finalDir(phase, key)
-        return fs.existsSync(path.join(dir, MARKER)) ? dir : undefined
-      }),
-    readJson: <A, I>(file: string, schema: Schema.Codec<A, I>) =>
-      Effect.flatMap(
-        Effect.try({ try: () => JSON.parse(fs.readFileSync(file, "utf8")) as unknown, catch: fsError(file, "read JSON") }),
-        (json) => {
-          const r = Schema.decodeUnknownResult(schema as unknown as Schema.Codec<A, I, never, never>)(json)
-          return Result.isFailure(r)
-            ? Effect.fail(new DataFileError({ path: file, reason: `bad content: ${describeSchemaError(r.failure)}` }))
-            : Effect.succeed(r.success)
-        }
-      ),
-    begin: (phase, key) =>
-      Effect.try({
-        try: () => {
-          const dir = phaseDir(phase)
-          fs.mkdirSync(dir, { recursive: true })
-          removeStaleIn(dir, key)
-          const tmp = path.join(dir, `${PARTIAL}${key}-${process.pid}-${crypto.randomBytes(4).toString("hex")}`)
-          fs.mkdirSync(tmp)
-          return tmp
-        },
-        catch: fsError(phaseDir(phase), "create a temporary directory in")
-      }),
-    commit: (tmpDir, manifest, marker) =>
-      Effect.try({
-        try: () => {
-          fs.writeFileSync(path.join(tmpDir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n")
-          // The marker goes in last: a directory with it is complete.
-          fs.writeFileSync(path.join(tmpDir, MARKER), JSON.stringify(marker, null, 2) + "\n")
-          const target = finalDir(marker.phase, marker.key)
-          if (fs.existsSync(target) && !fs.existsSync(path.join(target, MARKER))) {
-            // A directory without its marker was not made by a rename from here; replace it.
-            fs.rmSync(target, { recursive: true, force: true })
-          }
-          try {
-            fs.renameSync(tmpDir, target)
-          } catch (e) {
-            const code = (e as NodeJS.ErrnoException).code
-            if ((code === "ENOTEMPTY" || code === "EEXIST") && fs.existsSync(path.join(target, MARKER))) {
-              fs.rmSync(tmpDir, { recursive: true, force: true })
-            } else {
-              throw e
-            }
-          }
-          return target
-        },
-        catch: fsError(tmpDir, "finish phase directory")
-      }),
-    discard: (tmpDir) => Effect.sync(() => fs.rmSync(tmpDir, { recursive: true, force: true })),
-    cleanStale: () =>
-      Effect.try({
-        try: () => {
-          if (!fs.existsSync(root)) return []
-          return fs.readdirSync(root, { withFileTypes: true })
-            .filter((d) => d.isDirectory())
-            .flatMap((d) => removeStaleIn(path.join(root, d.name)))
-        },
-        catch: fsError(root, "clean")
-      })
-  }
-}
+export {
+  checksums,
+  CompletionMarker,
+  type Found,
+  makeRunStore,
+  MANIFEST,
+  MARKER,
+  type MarkerInfo,
+  RunStore,
+  type RunStoreShape,
+  STORE_FORMAT,
+  verifyPhaseDir
+} from "./RunStore"
+export { type LockOwner, type LockWait } from "./PhaseLock"
 
 /** The runs directory: `$ETO_RUNS_DIR`, else `runs/` at the repository root. */
 export const defaultRunsDir = (): string => process.env.ETO_RUNS_DIR ?? path.join(Paths.repoRoot(), "runs")
@@ -356,36 +226,49 @@ export const memoPhase = <M, I, E, R>(
     const upstream = Object.fromEntries(Object.entries(spec.upstream ?? {}).map(([k, v]) => [k, v.key]))
     const key = phaseKey({ phase: spec.phase, version: spec.version, config: spec.config, upstream })
     const t0 = performance.now()
-    const found = yield* store.find(spec.phase, key)
-    if (found !== undefined) {
-      const marker = yield* store.readJson(path.join(found, MARKER), CompletionMarker)
-      const manifest = yield* store.readJson(path.join(found, MANIFEST), spec.manifest)
+    const reuse = (dir: string, marker: CompletionMarker) =>
+      Effect.map(store.readJson(path.join(dir, MANIFEST), spec.manifest), (manifest): PhaseOutput<M> => {
+        const wallSeconds = (performance.now() - t0) / 1000
+        reporter.phaseEnd({ phase: spec.phase, key, reused: true, wallSeconds, producedInSeconds: marker.wallSeconds })
+        return { phase: spec.phase, key, dir, manifest, reused: true, wallSeconds }
+      })
+    const first = yield* store.check(spec.phase, key, spec.version)
+    if (first._tag === "Valid") return yield* reuse(first.dir, first.marker)
+    const onWait = (w: LockWait) =>
+      reporter.line(
+        `phase ${spec.phase} [${key}]: waiting for ${w.owner ? `process ${w.owner.pid} (since ${w.owner.since})` : "another process"}, which is computing it`
+      )
+    return yield* store.withLock(spec.phase, key, onWait, Effect.gen(function*() {
+      // Another process may have finished it while we waited for the lock.
+      const found = yield* store.check(spec.phase, key, spec.version)
+      if (found._tag === "Valid") return yield* reuse(found.dir, found.marker)
+      if (found._tag === "Invalid") {
+        reporter.line(`phase ${spec.phase} [${key}]: not reused, ${found.reason}; recomputing`)
+        yield* store.evict(found.dir)
+      }
+      const tmp = yield* store.begin(spec.phase, key)
+      reporter.phaseStart(spec.phase, key)
+      const manifest = yield* body({
+        dir: tmp,
+        key,
+        progress: (done, total) => reporter.progress(spec.phase, done, total),
+        log: (text) => reporter.line(`phase ${spec.phase}: ${text}`)
+      }).pipe(Effect.onError(() => store.discard(tmp)))
+      const encoded = yield* Effect.mapError(
+        Schema.encodeUnknownEffect(spec.manifest as unknown as Schema.Codec<M, I, never, never>)(manifest),
+        (e) => new DataFileError({ path: tmp, reason: `phase ${spec.phase} returned a bad manifest: ${describeSchemaError(e)}` })
+      ).pipe(Effect.onError(() => store.discard(tmp)))
       const wallSeconds = (performance.now() - t0) / 1000
-      reporter.phaseEnd({ phase: spec.phase, key, reused: true, wallSeconds, producedInSeconds: marker.wallSeconds })
-      return { phase: spec.phase, key, dir: found, manifest, reused: true, wallSeconds }
-    }
-    const tmp = yield* store.begin(spec.phase, key)
-    reporter.phaseStart(spec.phase, key)
-    const manifest = yield* body({
-      dir: tmp,
-      key,
-      progress: (done, total) => reporter.progress(spec.phase, done, total),
-      log: (text) => reporter.line(`phase ${spec.phase}: ${text}`)
-    }).pipe(Effect.onError(() => store.discard(tmp)))
-    const encoded = yield* Effect.mapError(
-      Schema.encodeUnknownEffect(spec.manifest as unknown as Schema.Codec<M, I, never, never>)(manifest),
-      (e) => new DataFileError({ path: tmp, reason: `phase ${spec.phase} returned a bad manifest: ${describeSchemaError(e)}` })
-    ).pipe(Effect.onError(() => store.discard(tmp)))
-    const wallSeconds = (performance.now() - t0) / 1000
-    const dir = yield* store.commit(tmp, encoded, {
-      phase: spec.phase,
-      key,
-      version: spec.version,
-      config: JSON.parse(canonicalJson(spec.config ?? null)),
-      upstream,
-      wallSeconds,
-      finishedAt: new Date().toISOString()
-    })
-    reporter.phaseEnd({ phase: spec.phase, key, reused: false, wallSeconds, producedInSeconds: wallSeconds })
-    return { phase: spec.phase, key, dir, manifest, reused: false, wallSeconds }
+      const dir = yield* store.commit(tmp, encoded, {
+        phase: spec.phase,
+        key,
+        version: spec.version,
+        config: JSON.parse(canonicalJson(spec.config ?? null)),
+        upstream,
+        wallSeconds,
+        finishedAt: new Date().toISOString()
+      })
+      reporter.phaseEnd({ phase: spec.phase, key, reused: false, wallSeconds, producedInSeconds: wallSeconds })
+      return { phase: spec.phase, key, dir, manifest, reused: false, wallSeconds }
+    }))
   })

@@ -168,10 +168,14 @@ describe("memoPhase", () => {
     proc.kill("SIGKILL")
     expect(await exited).toBe("SIGKILL")
 
-    const partial = fs.readdirSync(path.join(root, "square"))
-    expect(partial).toHaveLength(1)
-    expect(partial[0]).toMatch(new RegExp(`^\\.partial-[0-9a-f]{16}-${proc.pid}-`))
-    expect(fs.readdirSync(path.join(root, "square", partial[0]!))).toEqual(["squares.txt"])
+    // Left behind: the partial directory and the lock of the killed process.
+    const left = fs.readdirSync(path.join(root, "square")).sort()
+    expect(left).toHaveLength(2)
+    const [lock, partial] = left as [string, string]
+    expect(lock).toMatch(/^\.lock-[0-9a-f]{16}$/)
+    expect(JSON.parse(fs.readFileSync(path.join(root, "square", lock), "utf8")).pid).toBe(proc.pid)
+    expect(partial).toMatch(new RegExp(`^\\.partial-[0-9a-f]{16}-${proc.pid}-`))
+    expect(fs.readdirSync(path.join(root, "square", partial))).toEqual(["squares.txt"])
 
     const lines: Array<string> = []
     const resumed = await Effect.runPromise(pipeline(4, writeSquares).pipe(Effect.provide(layers(root, lines))))
