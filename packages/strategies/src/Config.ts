@@ -27,12 +27,13 @@ const label = { label: Schema.optionalKey(Schema.String) }
  * The initial model evaluated as it is (Table 5's untuned row). With no
  * pretrained chat model, it is a model trained on episodes of the random
  * valid-action policy (strategies/Base.ts): `samples` episodes per explored
- * training task, `epochs` epochs at the SFT entry's learning rate and batch.
+ * training task, `epochs` epochs; learning rate, batch and warm-up are the
+ * SFT entry's unless given here.
  */
 export const BaseConfig = Schema.TaggedStruct("base", {
   ...label,
-  samples: Schema.optionalKey(PositiveInt),
-  epochs: Schema.optionalKey(PositiveInt)
+  ...trainingFields,
+  samples: Schema.optionalKey(PositiveInt)
 })
 /**
  * Which explorations fine-tuning keeps: the successful ones (the paper's
@@ -227,7 +228,13 @@ export interface ResolvedTraining {
 }
 
 export type ResolvedStrategy =
-  | { readonly _tag: "base"; readonly label: string; readonly samples: number; readonly epochs: number }
+  | {
+    readonly _tag: "base"
+    readonly label: string
+    readonly samples: number
+    /** Training settings given on the entry; the rest are the SFT entry's (epochs: UNTUNED_DEFAULTS). */
+    readonly training: { readonly lr?: number; readonly batchSize?: number; readonly epochs: number; readonly warmup?: number }
+  }
   | { readonly _tag: "random"; readonly label: string }
   | { readonly _tag: "sft"; readonly label: string; readonly training: ResolvedTraining }
   | { readonly _tag: "best-of-n"; readonly label: string; readonly n: number; readonly temperature: number }
@@ -304,7 +311,17 @@ const training = (
 export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrategy => {
   switch (s._tag) {
     case "base":
-      return { _tag: "base", label: s.label ?? "Untuned", samples: s.samples ?? UNTUNED_DEFAULTS.samples, epochs: s.epochs ?? UNTUNED_DEFAULTS.epochs }
+      return {
+        _tag: "base",
+        label: s.label ?? "Untuned",
+        samples: s.samples ?? UNTUNED_DEFAULTS.samples,
+        training: {
+          ...(s.lr !== undefined ? { lr: s.lr } : {}),
+          ...(s.batchSize !== undefined ? { batchSize: s.batchSize } : {}),
+          epochs: s.epochs ?? UNTUNED_DEFAULTS.epochs,
+          ...(s.warmup !== undefined ? { warmup: s.warmup } : {})
+        }
+      }
     case "random":
       return { _tag: "random", label: s.label ?? "Random" }
     case "sft":

@@ -87,14 +87,18 @@ const levelsSection = (r: Results, paper: PaperTables): string => {
   return table(["Environment", "Method", "Level", "lr", "β", "Split", "Avg reward (ours)", "Avg reward (paper, WebShop)", "Seeds"], rows)
 }
 
-/** "RFT 37, 41 trajectories; ETO 25, 30 pairs" over the seeds of a self-play cell; "—" without self-generated data. */
-const trainingData = (rows: ReadonlyArray<SelfPlayRow>): string => {
+/**
+ * "31, 32 trajectories; 25, 30 pairs" over the seeds of a self-play cell; "—" for rows without self-generated
+ * data, "not recorded" for self-play rows of results written before the counts were.
+ */
+const trainingData = (method: string, withBc: boolean, rows: ReadonlyArray<SelfPlayRow>): string => {
   const list = (xs: ReadonlyArray<number | null>) => xs.map((x) => (x === null ? "?" : String(x))).join(", ")
   const parts = [
     rows.some((x) => x.trajectories !== null) ? `${list(rows.map((x) => x.trajectories))} trajectories` : undefined,
     rows.some((x) => x.pairs !== null) ? `${list(rows.map((x) => x.pairs))} pairs` : undefined
   ].filter((x) => x !== undefined)
-  return parts.length === 0 ? "—" : parts.join("; ")
+  if (parts.length > 0) return parts.join("; ")
+  return !withBc && selfPlayMethod(method) !== "untuned" ? "not recorded" : "—"
 }
 
 const selfPlaySection = (r: Results, paper: PaperTables): string => {
@@ -104,7 +108,7 @@ const selfPlaySection = (r: Results, paper: PaperTables): string => {
     const p = env === "webshop"
       ? paper.table5_self_play_webshop.find((x) => selfPlayMethod(x.method) === selfPlayMethod(method) && String(x.with_bc) === withBc)
       : undefined
-    return [ENV_TITLE[env], method, withBc === "true" ? "yes" : "no", splitLabel(env, split), fmt(c.reward), num(p?.avg_reward), trainingData(c.rows), seedsOf(c)]
+    return [ENV_TITLE[env], method, withBc === "true" ? "yes" : "no", splitLabel(env, split), fmt(c.reward), num(p?.avg_reward), trainingData(method, withBc === "true", c.rows), seedsOf(c)]
   })
   return [
     table(["Environment", "Method", "With BC", "Split", "Avg reward (ours)", "Avg reward (paper, WebShop)", "Self-generated training data (per seed)", "Seeds"], rows),

@@ -6,7 +6,7 @@
  * from scratch only on episodes of the random valid-action policy on the
  * explored training tasks: it knows the reply format and how actions look on
  * each page, not how to solve a task. It gets enough of that data (`samples`
- * episodes per task, `epochs` epochs, the SFT entry's learning rate and batch)
+ * episodes per task, `epochs` epochs, by default the SFT entry's learning rate and batch)
  * to write valid actions, so that sampling from it at temperature 1 scores
  * about what the random policy scores: self-play then has rewards to learn
  * from. Greedy decoding of such a model is a different matter (it follows
@@ -15,17 +15,19 @@
  */
 import { randomPolicy } from "@eto/core"
 import { Effect } from "effect"
-import { resolveStrategy, UNTUNED_DEFAULTS } from "../Config"
+import { type ResolvedTraining, resolveStrategy, UNTUNED_DEFAULTS } from "../Config"
 import type { StrategyContext, StrategyImpl } from "../Experiment"
 import { explore } from "../Phases"
 import { modelSettings, trainSft } from "../Training"
 import { evaluateCheckpoint, sftTraining } from "./Common"
 
-/** The untuned model's settings: the experiment's `base` entry, else the defaults. */
-export const untunedSettings = (ctx: StrategyContext): { readonly samples: number; readonly epochs: number } => {
+/** The untuned model's data and training: the experiment's `base` entry over the SFT settings, else the defaults. */
+export const untunedSettings = (ctx: StrategyContext): { readonly samples: number; readonly training: ResolvedTraining } => {
   const entry = ctx.config.strategies.find((s) => s._tag === "base")
   const r = entry === undefined ? undefined : resolveStrategy(entry, ctx.config.env)
-  return r?._tag === "base" ? { samples: r.samples, epochs: r.epochs } : UNTUNED_DEFAULTS
+  return r?._tag === "base"
+    ? { samples: r.samples, training: { ...sftTraining(ctx), ...r.training } }
+    : { samples: UNTUNED_DEFAULTS.samples, training: { ...sftTraining(ctx), epochs: UNTUNED_DEFAULTS.epochs } }
 }
 
 /** The untuned agent (memoised: shared by the untuned row and every self-play strategy of a seed). */
@@ -40,10 +42,7 @@ export const untunedAgent = (ctx: StrategyContext) =>
       samples: settings.samples,
       seed: ctx.seed
     })
-    return yield* trainSft(ctx.env, modelSettings(ctx.config), [episodes], {
-      training: { ...sftTraining(ctx), epochs: settings.epochs },
-      seed: ctx.seed
-    })
+    return yield* trainSft(ctx.env, modelSettings(ctx.config), [episodes], { training: settings.training, seed: ctx.seed })
   })
 
 export const base: StrategyImpl<"base"> = {
