@@ -14,10 +14,11 @@ import { parse } from "csv-parse/sync"
 import { stringify } from "csv-stringify/sync"
 import { Effect, Result, Schema, SchemaTransformation } from "effect"
 
-const Num = Schema.FiniteFromString
-const Int = Schema.FiniteFromString.check(Schema.isInt())
+/** Cell schemas the tables share (CSV cells are strings). */
+export const Num = Schema.FiniteFromString
+export const Int = Schema.FiniteFromString.check(Schema.isInt())
 /** An empty cell is `null` (e.g. SFT has no beta). */
-const OptionalNum = Schema.String.pipe(
+export const OptionalNum = Schema.String.pipe(
   Schema.decodeTo(
     Schema.NullOr(Schema.Finite),
     SchemaTransformation.transform({
@@ -26,7 +27,7 @@ const OptionalNum = Schema.String.pipe(
     })
   )
 )
-const Bool = Schema.Literals(["true", "false"]).pipe(
+export const Bool = Schema.Literals(["true", "false"]).pipe(
   Schema.decodeTo(
     Schema.Boolean,
     SchemaTransformation.transform({
@@ -77,7 +78,7 @@ export interface TableSpec<A> {
   readonly optional?: ReadonlyArray<keyof A & string>
 }
 
-const spec = <A>(
+export const spec = <A>(
   file: string,
   columns: ReadonlyArray<keyof A & string>,
   row: Schema.Codec<A, any>,

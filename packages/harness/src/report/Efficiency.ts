@@ -23,7 +23,7 @@ import { Effect, Schema, SchemaTransformation } from "effect"
 import type { Check } from "./Claims"
 import { evaluationIndex, type PhaseRef } from "./Episodes"
 import { comparePaired, pairedEvidence, pairUp } from "./Paired"
-import { readCsv, type TableSpec } from "./Csv"
+import { Int, Num, readCsv, spec } from "./Csv"
 import { escapeXml, niceTicks, PALETTE } from "./Svg"
 
 // ---------------------------------------------------------------------------
@@ -189,8 +189,6 @@ export const efficiencyChecks = (episodes: ReadonlyArray<EfficiencyEpisode>): Ar
 // ---------------------------------------------------------------------------
 // CSV
 
-const Num = Schema.FiniteFromString
-const Int = Schema.FiniteFromString.check(Schema.isInt())
 /** Space-separated numbers, e.g. "0 0 8.3333 8.3333". */
 const Scores = Schema.String.check(Schema.isPattern(/^\s*(-?\d+(\.\d+)?(e[-+]?\d+)?(\s+-?\d+(\.\d+)?(e[-+]?\d+)?)*)?\s*$/)).pipe(
   Schema.decodeTo(
@@ -215,11 +213,11 @@ export const EfficiencyRow = Schema.Struct({
 })
 export type EfficiencyRow = typeof EfficiencyRow.Type
 
-export const EFFICIENCY: TableSpec<EfficiencyRow> = {
-  file: "efficiency.csv",
-  columns: ["env", "method", "split", "seed", "task", "instance", "steps", "final", "scores"],
-  row: EfficiencyRow as unknown as Schema.Codec<EfficiencyRow, Record<string, string>>
-}
+export const EFFICIENCY = spec<EfficiencyRow>(
+  "efficiency.csv",
+  ["env", "method", "split", "seed", "task", "instance", "steps", "final", "scores"],
+  EfficiencyRow
+)
 
 export const toRows = (episodes: ReadonlyArray<EfficiencyEpisode>): Array<EfficiencyRow> =>
   episodes.map((e) => ({ ...e, steps: e.scores.length, final: finalScore(e.scores) }))

@@ -15,36 +15,14 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { DataFileError, EnvName, type EvaluationSummary, Jsonl, Trajectory } from "@eto/core"
 import { type Experiment, Phases, Runner } from "@eto/strategies"
-import { Effect, Schema, SchemaTransformation } from "effect"
-import { readCsv, type TableSpec } from "./Csv"
-
-const Num = Schema.FiniteFromString
-const Int = Schema.FiniteFromString.check(Schema.isInt())
-/** An empty cell is `null`. */
-const OptionalInt = Schema.String.pipe(
-  Schema.decodeTo(
-    Schema.NullOr(Schema.Int),
-    SchemaTransformation.transform({
-      decode: (s: string) => (s.trim() === "" ? null : Number(s)),
-      encode: (n: number | null) => (n === null ? "" : String(n))
-    })
-  )
-)
-const Bool = Schema.Literals(["true", "false"]).pipe(
-  Schema.decodeTo(
-    Schema.Boolean,
-    SchemaTransformation.transform({
-      decode: (s: "true" | "false") => s === "true",
-      encode: (b: boolean) => (b ? "true" : "false") as "true" | "false"
-    })
-  )
-)
+import { Effect, Schema } from "effect"
+import { Bool, Int, Num, OptionalNum, readCsv, spec } from "./Csv"
 
 export const EpisodeRow = Schema.Struct({
   env: EnvName,
   method: Schema.String,
   kind: Schema.String,
-  iteration: OptionalInt,
+  iteration: OptionalNum,
   split: Schema.String,
   seed: Int,
   task: Schema.String,
@@ -55,11 +33,11 @@ export const EpisodeRow = Schema.Struct({
 })
 export type EpisodeRow = typeof EpisodeRow.Type
 
-export const EPISODES: TableSpec<EpisodeRow> = {
-  file: "episodes.csv",
-  columns: ["env", "method", "kind", "iteration", "split", "seed", "task", "reward", "success", "steps"],
-  row: EpisodeRow as unknown as Schema.Codec<EpisodeRow, Record<string, string>>
-}
+export const EPISODES = spec<EpisodeRow>(
+  "episodes.csv",
+  ["env", "method", "kind", "iteration", "split", "seed", "task", "reward", "success", "steps"],
+  EpisodeRow
+)
 
 export const readEpisodes = (file: string): Effect.Effect<Array<EpisodeRow>, DataFileError> => readCsv(file, EPISODES)
 
