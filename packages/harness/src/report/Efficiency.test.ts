@@ -126,17 +126,20 @@ describe("the efficiency claim", () => {
     const mixed = tasks.flatMap((t, i) => [ep("ETO", 1, t, [i % 2 === 0 ? 60 : 0]), ep("SFT", 1, t, [i % 2 === 0 ? 0 : 55])])
     expect(efficiencyChecks(mixed).map((c) => c.verdict)).toEqual(["inconclusive", "inconclusive"])
     expect(efficiencyChecks(mixed)[0]!.evidence).toContain("the interval spans 0 and the 1-point margin")
-    // Equal on every instance: no lead, so the claim does not hold.
+    // Equal on 6 instances: too few to call them equal (one more could move the mean by 100/7).
     const equal = tasks.flatMap((t) => [ep("ETO", 1, t, [0, 0]), ep("SFT", 1, t, [0])])
     const [same] = efficiencyChecks(equal)
-    expect(same!.verdict).toBe("does not hold")
+    expect(same!.verdict).toBe("inconclusive")
     expect(same!.evidence).toContain("+0.0 [95% CI +0.0, +0.0]")
-    expect(same!.evidence).toContain("equal within the 1-point margin")
+    expect(same!.evidence).toContain("below 1, but one more goal could move the mean by 14.3")
+    // Equal on 200: no lead, so the claim does not hold.
+    const many = Array.from({ length: 200 }, (_, i) => `t${i}`).flatMap((t) => [ep("ETO", 1, t, [0, 0]), ep("SFT", 1, t, [0])])
+    expect(efficiencyChecks(many)[1]!.evidence).toContain("equal within the 1-point margin")
   })
 
   it("pairs each seed with the same seed and resamples an instance's seeds together", () => {
-    // Seed 1 and seed 2 of ETO average to 50 on each instance, SFT is 40: ETO ahead by 10 on every instance.
-    const eps = tasks.flatMap((t, i) => [
+    // Seed 1 and seed 2 of ETO average to 50 on each of 30 instances, SFT is 40: ETO ahead by 10 on every instance.
+    const eps = Array.from({ length: 30 }, (_, i) => `i${i}`).flatMap((t, i) => [
       ep("ETO", 1, t, [100]),
       ep("ETO", 2, t, [0]),
       ep("SFT", 1, t, [40 + (i % 2)]),
@@ -144,7 +147,7 @@ describe("the efficiency claim", () => {
     ])
     const [, final] = efficiencyChecks(eps)
     expect(final!.verdict).toBe("holds")
-    expect(final!.evidence).toContain("+10.0 [95% CI +10.0, +10.0], paired over 6 goals × 2 seeds (ETO 50.0, SFT 40.0; per seed +59.5, −39.5)")
+    expect(final!.evidence).toContain("+10.0 [95% CI +10.0, +10.0], paired over 30 goals × 2 seeds (ETO 50.0, SFT 40.0; per seed +59.5, −39.5)")
   })
 
   it("falls back to the main table without per-step scores", () => {

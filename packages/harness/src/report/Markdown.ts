@@ -11,7 +11,7 @@ import { aggregate, type Cell, fmt, type Results } from "./Aggregate"
 import { checkClaims, type ClaimResult, selfPlayMethod } from "./Claims"
 import { type EfficiencyEpisode, efficiencySection } from "./Efficiency"
 import { EPISODES, readEpisodes } from "./Episodes"
-import { EQUIVALENCE_MARGIN, RESAMPLES, STEPS_MARGIN } from "./Paired"
+import { EQUIVALENCE_MARGIN, RESAMPLES, REWARD_RANGE, STEPS_MARGIN } from "./Paired"
 import { CONTRASTIVE_LEVELS, ITERATIONS, MAIN, readCsv, SELF_PLAY, type SelfPlayRow, type TableSpec } from "./Csv"
 import { columnTitle, type PaperTables, paperColumn, paperValue } from "./Paper"
 import { barChart, lineChart } from "./Svg"
@@ -134,7 +134,9 @@ export const claimsIntro = (paired: boolean): string =>
       `(${RESAMPLES.toLocaleString("en-US")} seeded resamples; a drawn goal brings its differences under every seed). ` +
       `**holds**: the interval lies above 0 (above the required lead where the claim names one); **does not hold**: the ` +
       `interval lies below ${EQUIVALENCE_MARGIN} point (the equivalence margin; for steps ${STEPS_MARGIN}) or below the required ` +
-      `lead, i.e. the claimed lead is absent, reversed or too small; **inconclusive** otherwise, with the seeds (on the ` +
+      `lead, i.e. the claimed lead is absent, reversed or too small. Both keep a distance of one goal's weight from the ` +
+      `boundary (${REWARD_RANGE} / (goals + 1): what one more goal with the largest possible difference would move the mean), ` +
+      `so that a few goals, or goals with no spread, do not decide. **inconclusive** otherwise, with the seeds (on the ` +
       `evaluated goals) or goals (with the seeds run) that would give a decision 80% power at a two-sided 5% level if the ` +
       `true difference is the measured one (its distance from the nearer decision boundary), from the measured variance ` +
       `of the paired differences between goals, between seeds and residual. A claim holds when all its comparisons hold ` +

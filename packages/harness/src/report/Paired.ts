@@ -15,18 +15,22 @@
  * in the data, and through the power estimate (Power.ts) for a new run.
  *
  * Verdict on "A beats B (by at least `minGap`)", with the interval [lo, hi]
- * of the lead and the equivalence margin m (EQUIVALENCE_MARGIN):
- * - **does not hold** when hi < max(minGap, m): the lead is below what the
- *   claim needs: B is ahead (hi < 0), the two are equal within the margin,
- *   or the lead misses the required gap;
- * - **holds** otherwise when lo > minGap;
+ * of the lead, the equivalence margin m (EQUIVALENCE_MARGIN) and the
+ * one-goal slack s = R / (G + 1) (Power.goalSlack: how far one more goal
+ * with the largest possible difference R, 100 for rewards x100, would move
+ * the mean over G goals; it keeps a verdict from resting on a few goals or
+ * on data without spread, where a bootstrap interval has no width):
+ * - **does not hold** when hi + s < max(minGap, m): the lead is below what
+ *   the claim needs: B is ahead, the two are equal within the margin, or
+ *   the lead misses the required gap;
+ * - **holds** otherwise when lo − s > minGap;
  * - **inconclusive** otherwise; then the check states how many seeds (on the
  *   goals evaluated) or goals (with the seeds run) would give 80% power at a
  *   two-sided 5% level to reach a verdict, if the true lead is the measured
  *   one (its distance from the nearer decision boundary).
  */
 import { Random } from "@eto/core"
-import { type PowerNeed, powerNeed, type PowerStratum, varianceComponents, type VarianceComponents } from "./Power"
+import { goalSlack, type PowerNeed, powerNeed, type PowerStratum, varianceComponents, type VarianceComponents } from "./Power"
 
 export type Verdict = "holds" | "does not hold" | "inconclusive"
 /** How the first side of a comparison stands to the second: its interval above 0, below, across, or no data. */
@@ -40,6 +44,8 @@ export const BOOTSTRAP_SEED = "paired-bootstrap"
 export const EQUIVALENCE_MARGIN = 1
 /** The same for a comparison of episode lengths: half a step. */
 export const STEPS_MARGIN = 0.5
+/** The largest difference one goal can show in reward x100. */
+export const REWARD_RANGE = 100
 
 /** One method's value on one goal under one seed. */
 export interface Observation {
@@ -154,6 +160,8 @@ export interface DecideOptions {
   readonly minGap?: number
   /** The equivalence margin (default EQUIVALENCE_MARGIN). */
   readonly margin?: number
+  /** The largest difference one goal can show (default REWARD_RANGE). */
+  readonly range?: number
 }
 
 export interface Decision {
@@ -163,21 +171,25 @@ export interface Decision {
   readonly reason: string
 }
 
-/** The verdict on a lead's interval (see the module comment). */
-export const decide = (lead: Interval, options: DecideOptions = {}): Decision => {
+/** The verdict on a lead's interval, `slack` the one-goal distance kept from the boundaries (see the module comment). */
+export const decide = (lead: Interval, options: Omit<DecideOptions, "range"> & { readonly slack?: number } = {}): Decision => {
   const gap = options.minGap ?? 0
   const margin = options.margin ?? EQUIVALENCE_MARGIN
+  const slack = options.slack ?? 0
   const bar = Math.max(gap, margin)
   const relation: Relation = lead.low > 0 ? "above" : lead.high < 0 ? "below" : "overlap"
-  if (lead.high < bar) {
-    const reason = lead.high < 0
+  if (lead.high + slack < bar) {
+    const reason = lead.high + slack < 0
       ? "the reverse holds"
       : gap >= margin
       ? `the lead is below the required ${gap}`
       : `equal within the ${margin}-point margin`
     return { verdict: "does not hold", relation, reason }
   }
-  if (lead.low > gap) return { verdict: "holds", relation, reason: "holds" }
+  if (lead.low - slack > gap) return { verdict: "holds", relation, reason: "holds" }
+  const weight = `one more goal could move the mean by ${slack.toFixed(1)}`
+  if (lead.low > gap) return { verdict: "inconclusive", relation, reason: `above ${gap}, but ${weight}` }
+  if (lead.high < bar) return { verdict: "inconclusive", relation, reason: `below ${bar}, but ${weight}` }
   const spans = gap >= margin ? `the required ${gap}` : gap === 0 ? `0 and the ${margin}-point margin` : `${gap} and ${bar}`
   return { verdict: "inconclusive", relation, reason: `the interval spans ${spans}` }
 }
@@ -219,14 +231,16 @@ export const comparePaired = (
   if (pairs.length === 0) return undefined
   const lead = bootstrapInterval([{ sign: 1, pairs }], options.resamples !== undefined ? { resamples: options.resamples } : {})
   const seeds = [...new Set(pairs.map((p) => p.seed))].sort((x, y) => x - y)
+  const goals = new Set(pairs.map((p) => p.goal)).size
+  const range = options.range ?? REWARD_RANGE
   const components = varianceComponents(differenceTable(pairs))
-  const decision = decide(lead, options)
+  const decision = decide(lead, { ...options, slack: goalSlack([{ goals, range }]) })
   const need = decision.verdict === "inconclusive" && components !== undefined
-    ? powerNeed([{ components, goals: components.goals }], detectable(lead.estimate, options), seeds.length)
+    ? powerNeed([{ components, goals: components.goals, range }], detectable(lead.estimate, options), seeds.length)
     : undefined
   return {
     pairs: pairs.length,
-    goals: new Set(pairs.map((p) => p.goal)).size,
+    goals,
     seeds,
     meanA: avg(pairs.map((p) => p.a)),
     meanB: avg(pairs.map((p) => p.b)),
@@ -253,11 +267,13 @@ export const compareLeads = (
     [{ sign: 1, pairs: first }, { sign: -1, pairs: second }],
     options.resamples !== undefined ? { resamples: options.resamples } : {}
   )
-  const decision = decide(lead, options)
+  const range = options.range ?? REWARD_RANGE
+  const goalsOf = (ps: ReadonlyArray<PairedDifference>) => new Set(ps.map((p) => p.goal)).size
+  const decision = decide(lead, { ...options, slack: goalSlack([first, second].map((ps) => ({ goals: goalsOf(ps), range }))) })
   const strata: Array<PowerStratum> = []
   for (const ps of [first, second]) {
     const c = varianceComponents(differenceTable(ps))
-    if (c !== undefined) strata.push({ components: c, goals: c.goals })
+    if (c !== undefined) strata.push({ components: c, goals: c.goals, range })
   }
   const seeds = Math.min(new Set(first.map((p) => p.seed)).size, new Set(second.map((p) => p.seed)).size)
   const need = decision.verdict === "inconclusive" && strata.length === 2

@@ -24,9 +24,10 @@
  *   V(S, G) = σ²_seed / S + σ²_goal / G + σ²_res / (S G),
  *
  * and a two-sided test at level α has power 1 − β against a true
- * difference δ when δ ≥ (z_{1−α/2} + z_{1−β}) √V (normal approximation).
- * The design asked for is the smallest S at the goals evaluated, and the
- * smallest G at the seeds run.
+ * difference δ when δ ≥ (z_{1−α/2} + z_{1−β}) √V (normal approximation),
+ * plus the one-goal slack the decisions keep (`goalSlack`). The design
+ * asked for is the smallest S at the goals evaluated, and the smallest G at
+ * the seeds run.
  */
 
 /** Acklam's rational approximation of the standard normal quantile (relative error below 1.2e-9). */
@@ -96,25 +97,36 @@ export const varianceComponents = (table: ReadonlyArray<ReadonlyArray<number>>):
 export const meanVariance = (c: VarianceComponents, seeds: number, goals: number): number =>
   c.seed / seeds + c.goal / goals + c.residual / (seeds * goals)
 
-/** z_{1−α/2} + z_{power}: the standardised distance a difference must lie from the boundary. */
-export const zSum = (alpha = 0.05, power = 0.8): number => normalQuantile(1 - alpha / 2) + normalQuantile(power)
-
 /** Design sizes are searched up to these (beyond: "not reachable"). */
 export const MAX_SEEDS = 1000
 export const MAX_GOALS = 1_000_000
 
-/** One set of paired differences: its components and the goals it was measured on. */
+/** z_{1−α/2} + z_{power}: the standardised distance a difference must lie from the boundary. */
+export const zSum = (alpha = 0.05, power = 0.8): number => normalQuantile(1 - alpha / 2) + normalQuantile(power)
+
+/** One set of paired differences: its components, the goals it was measured on and the range of a difference. */
 export interface PowerStratum {
   readonly components: VarianceComponents
   readonly goals: number
+  /** The largest difference one goal can show (100 for rewards x100); see `goalSlack`. */
+  readonly range: number
 }
+
+/**
+ * How far one more goal could move a stratum's mean difference: R / (G + 1),
+ * a goal with the largest possible difference R added to G goals. Decisions
+ * keep this distance from their boundaries (Paired.ts), so that a verdict
+ * does not rest on a handful of goals or on data with no spread.
+ */
+export const goalSlack = (strata: ReadonlyArray<{ readonly goals: number; readonly range: number }>, factor = 1): number =>
+  strata.reduce((a, k) => a + k.range / (factor * k.goals + 1), 0)
 
 export interface PowerNeed {
   /** The difference to detect (distance of the measured mean from the decision boundary). */
   readonly delta: number
   /** Seeds needed on the evaluated goals; undefined when no seed count up to MAX_SEEDS reaches the power there. */
   readonly seedsAtGoals: number | undefined
-  /** Goals needed (per stratum) with the seeds run; undefined when no goal count reaches it. */
+  /** Goals needed (per stratum) with the seeds run; undefined when no goal count up to MAX_GOALS reaches it. */
   readonly goalsAtSeeds: ReadonlyArray<number> | undefined
 }
 
@@ -122,8 +134,9 @@ export interface PowerNeed {
  * The smallest seed count on the evaluated goals, and the smallest goal
  * counts (every stratum's goals scaled by one factor) with `seeds` seeds,
  * that give `power` (two-sided level `alpha`) against a true difference
- * `delta`. A statistic over several strata (a difference of two paired
- * differences on different goals) adds their variances.
+ * `delta` from the boundary: z √V + slack ≤ delta, with V the variance of
+ * the statistic (a difference of two paired differences on different goals
+ * adds its strata's variances) and slack the one-goal distance (`goalSlack`).
  */
 export const powerNeed = (
   strata: ReadonlyArray<PowerStratum>,
@@ -131,19 +144,29 @@ export const powerNeed = (
   seeds: number,
   options: { readonly alpha?: number; readonly power?: number } = {}
 ): PowerNeed => {
-  const budget = (Math.abs(delta) / zSum(options.alpha, options.power)) ** 2
-  // V(S) = perSeed / S + fixed at the evaluated goals.
+  const z = zSum(options.alpha, options.power)
+  const d = Math.abs(delta)
+  // At the evaluated goals: V(S) = perSeed / S + fixed.
   const perSeed = strata.reduce((a, k) => a + k.components.seed + k.components.residual / k.goals, 0)
   const fixed = strata.reduce((a, k) => a + k.components.goal / k.goals, 0)
-  // V(f) = seedPart + scaled / f with every stratum's goals times f.
+  const room = d - goalSlack(strata)
+  const budget = room > 0 ? (room / z) ** 2 : 0
+  const sNeed = budget - fixed > 0 ? Math.max(1, Math.ceil(perSeed / (budget - fixed) - 1e-9)) : Infinity
+  // With every stratum's goals times f: V(f) = seedPart + scaled / f.
   const seedPart = strata.reduce((a, k) => a + k.components.seed / seeds, 0)
   const scaled = strata.reduce((a, k) => a + (k.components.goal + k.components.residual / seeds) / k.goals, 0)
-  const sNeed = budget - fixed > 0 ? Math.max(1, Math.ceil(perSeed / (budget - fixed) - 1e-9)) : Infinity
-  const factor = budget - seedPart > 0 ? scaled / (budget - seedPart) : Infinity
-  const goals = Number.isFinite(factor) ? strata.map((k) => Math.max(2, Math.ceil(factor * k.goals - 1e-9))) : undefined
-  return {
-    delta: Math.abs(delta),
-    seedsAtGoals: sNeed <= MAX_SEEDS ? sNeed : undefined,
-    goalsAtSeeds: goals !== undefined && goals.every((g) => g <= MAX_GOALS) ? goals : undefined
+  const enough = (f: number) => z * Math.sqrt(seedPart + scaled / f) + goalSlack(strata, f) <= d
+  const fMax = MAX_GOALS / Math.min(...strata.map((k) => k.goals))
+  let goals: Array<number> | undefined
+  if (strata.length > 0 && enough(fMax)) {
+    // The smallest factor on a grid fine enough to name whole goals: bisection, then round up.
+    let lo = 0, hi = fMax
+    for (let i = 0; i < 200 && hi - lo > 1e-9 * hi; i++) {
+      const mid = (lo + hi) / 2
+      if (enough(mid)) hi = mid
+      else lo = mid
+    }
+    goals = strata.map((k) => Math.max(2, Math.ceil(hi * k.goals - 1e-6)))
   }
+  return { delta: d, seedsAtGoals: sNeed <= MAX_SEEDS ? sNeed : undefined, goalsAtSeeds: goals }
 }

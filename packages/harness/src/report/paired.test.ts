@@ -16,7 +16,7 @@ import {
   quantileSorted
 } from "./Paired"
 import { loadPaperTables } from "./Paper"
-import { meanVariance, normalQuantile, powerNeed, varianceComponents, zSum } from "./Power"
+import { goalSlack, meanVariance, normalQuantile, powerNeed, varianceComponents, zSum } from "./Power"
 import { Stats } from "@eto/strategies"
 
 /** Differences d(s, g) = a − b with b = 50: `f(seed, goal index)` gives d. */
@@ -47,23 +47,27 @@ describe("normal quantiles and the power formula", () => {
   })
 
   it("gives the seeds and goals a decision needs, as computed by hand", () => {
-    // σ²_goal 400, σ²_seed 4, σ²_res 100; δ 5: budget (5 / 2.8016)² = 3.1852.
+    // σ²_goal 400, σ²_seed 4, σ²_res 100; δ 5; no slack (range 0): budget (5 / 2.8016)² = 3.1852.
     // Seeds at 200 goals: (4 + 100/200) / (3.1852 − 400/200) = 3.797 → 4.
     // Goals at 3 seeds: factor (400 + 100/3) / 200 / (3.1852 − 4/3) = 1.1700 → 235 goals.
     const c = { seeds: 3, goals: 200, seed: 4, goal: 400, residual: 100, seedMeasured: true }
-    const need = powerNeed([{ components: c, goals: 200 }], 5, 3)
-    expect(need).toEqual({ delta: 5, seedsAtGoals: 4, goalsAtSeeds: [235] })
+    const bare = { components: c, goals: 200, range: 0 }
+    expect(powerNeed([bare], 5, 3)).toEqual({ delta: 5, seedsAtGoals: 4, goalsAtSeeds: [235] })
     // The design found has the power: its variance is within the budget, one fewer seed is not.
     const budget = (5 / zSum()) ** 2
     expect(meanVariance(c, 4, 200)).toBeLessThanOrEqual(budget)
     expect(meanVariance(c, 3, 200)).toBeGreaterThan(budget)
     // A difference smaller than the goal variance allows at 200 goals: no seed count reaches it.
-    expect(powerNeed([{ components: c, goals: 200 }], 3, 3).seedsAtGoals).toBeUndefined()
+    expect(powerNeed([bare], 3, 3).seedsAtGoals).toBeUndefined()
     // Two strata (a difference of two leads) add their variances.
-    const two = powerNeed([{ components: c, goals: 200 }, { components: c, goals: 200 }], 5, 3)
+    const two = powerNeed([bare, bare], 5, 3)
     expect(two.seedsAtGoals).toBeUndefined() // 2 × 400 / 200 = 4 > 3.185 already
     // Factor 2 × (400 + 100/3) / 200 / (3.1852 − 2 × 4/3) = 4.3333 / 0.5185 = 8.357: 1672 goals per split.
     expect(two.goalsAtSeeds).toEqual([1672, 1672])
+    // With the one-goal slack of rewards x100, 100 / 201 = 0.4975: the budget is ((5 − 0.4975) / 2.8016)² = 2.5828,
+    // seeds 4.5 / (2.5828 − 2) = 7.72 → 8; goals: the smallest G with 2.8016 √(4/3 + 433.3/G) + 100/(G + 1) ≤ 5 is 301.
+    expect(goalSlack([{ goals: 200, range: 100 }])).toBeCloseTo(0.4975, 4)
+    expect(powerNeed([{ ...bare, range: 100 }], 5, 3)).toEqual({ delta: 5, seedsAtGoals: 8, goalsAtSeeds: [301] })
   })
 })
 
@@ -121,16 +125,21 @@ describe("paired verdicts", () => {
   })
 
   it("does not hold when reversed, when equal within the margin, or below a required lead", () => {
-    expect(comparePaired(pairsOf([1, 2], 50, (_, g) => -3 + (g % 3)))!.decision).toMatchObject({
+    expect(comparePaired(pairsOf([1, 2], 200, (_, g) => -3 + (g % 3)))!.decision).toMatchObject({
       verdict: "does not hold",
       reason: "the reverse holds",
       relation: "below"
     })
-    // Differences of ±0.3 around 0: the interval lies within (−1, 1).
-    const equal = comparePaired(pairsOf([1, 2], 50, (_, g) => (g % 2 === 0 ? 0.3 : -0.3)))!
+    // Differences of ±0.3 around 0 on 300 goals: the interval, widened by one goal's weight 100/301, lies below 1.
+    const equal = comparePaired(pairsOf([1, 2], 300, (_, g) => (g % 2 === 0 ? 0.3 : -0.3)))!
     expect(equal.decision).toMatchObject({ verdict: "does not hold", reason: "equal within the 1-point margin" })
-    // Every goal the same under both: "does not hold" (no lead), not inconclusive.
-    expect(comparePaired(pairsOf([1], 20, () => 0))!.decision.verdict).toBe("does not hold")
+    // Every goal the same under both on 200 goals: "does not hold" (no lead).
+    expect(comparePaired(pairsOf([1], 200, () => 0))!.decision.verdict).toBe("does not hold")
+    // On 20 goals a bootstrap interval of [0, 0] proves little: one more goal could move the mean by 100/21.
+    expect(comparePaired(pairsOf([1], 20, () => 0))!.decision).toMatchObject({
+      verdict: "inconclusive",
+      reason: "below 1, but one more goal could move the mean by 4.8"
+    })
     // A clear lead of 5 where 10 is required.
     const short = comparePaired(pairsOf([1, 2], 60, (_, g) => 5 + (g % 3) - 1), { minGap: 10 })!
     expect(short.decision).toMatchObject({ verdict: "does not hold", reason: "the lead is below the required 10" })
@@ -161,13 +170,17 @@ describe("paired verdicts", () => {
     expect(detectable(4, { minGap: 10 })).toBe(6)
     expect(decide({ estimate: 0.5, low: 0.2, high: 0.8 }).verdict).toBe("does not hold")
     expect(decide({ estimate: 2, low: 0.2, high: 3.8 }).verdict).toBe("holds")
+    expect(decide({ estimate: 2, low: 0.2, high: 3.8 }, { slack: 0.5 })).toMatchObject({
+      verdict: "inconclusive",
+      reason: "above 0, but one more goal could move the mean by 0.5"
+    })
   })
 })
 
 // ---------------------------------------------------------------------------
 // The claims check on per-episode outcomes
 
-const GOALS = 60
+const GOALS = 200
 /** Episodes of a method on a split: reward = level(seed) + per-goal pattern + lead. */
 const episodes = (method: string, kind: string, lead: number, seeds: ReadonlyArray<number>, split = "test"): Array<EpisodeRow> =>
   seeds.flatMap((seed) =>
@@ -210,7 +223,7 @@ describe("the claims check, paired", () => {
       expect(unpaired.verdict).toBe("inconclusive")
       const [eto] = checkClaims(paper.claims, results, "webshop")
       expect(eto!.verdict).toBe("holds")
-      expect(eto!.checks[0]!.evidence).toMatch(/^WebShop: ETO − SFT: \+3\.0 \[95% CI \+2\.\d, \+3\.\d\], paired over 60 goals × 2 seeds \(ETO \d+\.\d, SFT \d+\.\d; per seed \+3\.0, \+3\.0\): holds$/)
+      expect(eto!.checks[0]!.evidence).toMatch(/^WebShop: ETO − SFT: \+3\.0 \[95% CI \+2\.\d, \+3\.\d\], paired over 200 goals × 2 seeds \(ETO \d+\.\d, SFT \d+\.\d; per seed \+3\.0, \+3\.0\): holds$/)
       // Without the episodes file the same tables fall back to the seed means.
       const [fallback] = checkClaims(paper.claims, { ...results, episodes: undefined }, "webshop")
       expect(fallback!.verdict).toBe("inconclusive")
