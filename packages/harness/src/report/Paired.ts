@@ -294,11 +294,17 @@ const sd = (v: number): string => Math.sqrt(v).toFixed(1)
 
 /** What a decision would need, one clause. */
 export const needText = (need: PowerNeed, components: ReadonlyArray<VarianceComponents>, goals: string): string => {
-  const seeds = need.seedsAtGoals === undefined ? `no number of seeds on ${goals}` : `≈ ${need.seedsAtGoals} seeds on ${goals}`
-  const more = need.goalsAtSeeds === undefined ? "no number of goals with these seeds" : `≈ ${need.goalsAtSeeds.join(" + ")} goals with these seeds`
+  const plus = (xs: ReadonlyArray<number>) => xs.join(" + ")
+  const options = [
+    need.seedsAtGoals === undefined ? undefined : `≈ ${need.seedsAtGoals} seeds on ${goals}`,
+    need.goalsAtSeeds === undefined ? undefined : `≈ ${plus(need.goalsAtSeeds)} goals with these seeds`,
+    need.fewestEpisodes === undefined ? undefined : `(fewest episodes) ${need.fewestEpisodes.seeds} seeds on ${plus(need.fewestEpisodes.goals)} goals`
+  ].filter((x) => x !== undefined)
   const parts = components.map((c) =>
     `sd between goals ${sd(c.goal)}, between seeds ${c.seedMeasured ? sd(c.seed) : "unmeasured (one seed)"}, residual ${c.seedMeasured ? sd(c.residual) : "—"}`)
-  return `a decision at 80% power (two-sided 5%) against a true lead of ${need.delta.toFixed(1)} needs ${seeds} or ${more} (${parts.join("; ")})`
+  const what = options.length === 0 ? "more than 100 seeds and 1,000,000 goals" : options.join(", or ")
+  return `a decision at 80% power (two-sided 5%) against a true lead of ${need.delta.toFixed(1)} needs ${what}` +
+    (parts.length > 0 ? ` (${parts.join("; ")})` : "")
 }
 
 /** One line of evidence for a paired comparison; `minGap` is named when the claim requires a lead. */

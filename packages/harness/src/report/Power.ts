@@ -128,15 +128,18 @@ export interface PowerNeed {
   readonly seedsAtGoals: number | undefined
   /** Goals needed (per stratum) with the seeds run; undefined when no goal count up to MAX_GOALS reaches it. */
   readonly goalsAtSeeds: ReadonlyArray<number> | undefined
+  /** The design with the fewest episodes (seeds × goals) that reaches it; undefined when none up to the maxima does. */
+  readonly fewestEpisodes: { readonly seeds: number; readonly goals: ReadonlyArray<number> } | undefined
 }
 
 /**
- * The smallest seed count on the evaluated goals, and the smallest goal
- * counts (every stratum's goals scaled by one factor) with `seeds` seeds,
- * that give `power` (two-sided level `alpha`) against a true difference
- * `delta` from the boundary: z √V + slack ≤ delta, with V the variance of
- * the statistic (a difference of two paired differences on different goals
- * adds its strata's variances) and slack the one-goal distance (`goalSlack`).
+ * The smallest seed count on the evaluated goals, the smallest goal counts
+ * (every stratum's goals scaled by one factor) with `seeds` seeds, and the
+ * design with the fewest episodes, that give `power` (two-sided level
+ * `alpha`) against a true difference `delta` from the boundary:
+ * z √V + slack ≤ delta, with V the variance of the statistic (a difference
+ * of two paired differences on different goals adds its strata's variances)
+ * and slack the one-goal distance (`goalSlack`).
  */
 export const powerNeed = (
   strata: ReadonlyArray<PowerStratum>,
@@ -152,21 +155,26 @@ export const powerNeed = (
   const room = d - goalSlack(strata)
   const budget = room > 0 ? (room / z) ** 2 : 0
   const sNeed = budget - fixed > 0 ? Math.max(1, Math.ceil(perSeed / (budget - fixed) - 1e-9)) : Infinity
-  // With every stratum's goals times f: V(f) = seedPart + scaled / f.
-  const seedPart = strata.reduce((a, k) => a + k.components.seed / seeds, 0)
-  const scaled = strata.reduce((a, k) => a + (k.components.goal + k.components.residual / seeds) / k.goals, 0)
-  const enough = (f: number) => z * Math.sqrt(seedPart + scaled / f) + goalSlack(strata, f) <= d
-  const fMax = MAX_GOALS / Math.min(...strata.map((k) => k.goals))
-  let goals: Array<number> | undefined
-  if (strata.length > 0 && enough(fMax)) {
-    // The smallest factor on a grid fine enough to name whole goals: bisection, then round up.
+  // With S seeds and every stratum's goals times f: V = seedPart + scaled / f.
+  const goalsWith = (s: number): Array<number> | undefined => {
+    const seedPart = strata.reduce((a, k) => a + k.components.seed / s, 0)
+    const scaled = strata.reduce((a, k) => a + (k.components.goal + k.components.residual / s) / k.goals, 0)
+    const enough = (f: number) => z * Math.sqrt(seedPart + scaled / f) + goalSlack(strata, f) <= d
+    const fMax = MAX_GOALS / Math.min(...strata.map((k) => k.goals))
+    if (strata.length === 0 || !enough(fMax)) return undefined
     let lo = 0, hi = fMax
     for (let i = 0; i < 200 && hi - lo > 1e-9 * hi; i++) {
       const mid = (lo + hi) / 2
       if (enough(mid)) hi = mid
       else lo = mid
     }
-    goals = strata.map((k) => Math.max(2, Math.ceil(hi * k.goals - 1e-6)))
+    return strata.map((k) => Math.max(2, Math.ceil(hi * k.goals - 1e-6)))
   }
-  return { delta: d, seedsAtGoals: sNeed <= MAX_SEEDS ? sNeed : undefined, goalsAtSeeds: goals }
+  let fewest: PowerNeed["fewestEpisodes"]
+  for (let s = 1; s <= 100; s++) {
+    const g = goalsWith(s)
+    const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0)
+    if (g !== undefined && (fewest === undefined || s * sum(g) < fewest.seeds * sum(fewest.goals))) fewest = { seeds: s, goals: g }
+  }
+  return { delta: d, seedsAtGoals: sNeed <= MAX_SEEDS ? sNeed : undefined, goalsAtSeeds: goalsWith(seeds), fewestEpisodes: fewest }
 }

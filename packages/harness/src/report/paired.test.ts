@@ -52,7 +52,7 @@ describe("normal quantiles and the power formula", () => {
     // Goals at 3 seeds: factor (400 + 100/3) / 200 / (3.1852 − 4/3) = 1.1700 → 235 goals.
     const c = { seeds: 3, goals: 200, seed: 4, goal: 400, residual: 100, seedMeasured: true }
     const bare = { components: c, goals: 200, range: 0 }
-    expect(powerNeed([bare], 5, 3)).toEqual({ delta: 5, seedsAtGoals: 4, goalsAtSeeds: [235] })
+    expect(powerNeed([bare], 5, 3)).toMatchObject({ delta: 5, seedsAtGoals: 4, goalsAtSeeds: [235] })
     // The design found has the power: its variance is within the budget, one fewer seed is not.
     const budget = (5 / zSum()) ** 2
     expect(meanVariance(c, 4, 200)).toBeLessThanOrEqual(budget)
@@ -67,7 +67,15 @@ describe("normal quantiles and the power formula", () => {
     // With the one-goal slack of rewards x100, 100 / 201 = 0.4975: the budget is ((5 − 0.4975) / 2.8016)² = 2.5828,
     // seeds 4.5 / (2.5828 − 2) = 7.72 → 8; goals: the smallest G with 2.8016 √(4/3 + 433.3/G) + 100/(G + 1) ≤ 5 is 301.
     expect(goalSlack([{ goals: 200, range: 100 }])).toBeCloseTo(0.4975, 4)
-    expect(powerNeed([{ ...bare, range: 100 }], 5, 3)).toEqual({ delta: 5, seedsAtGoals: 8, goalsAtSeeds: [301] })
+    const slacked = powerNeed([{ ...bare, range: 100 }], 5, 3)
+    expect(slacked).toMatchObject({ delta: 5, seedsAtGoals: 8, goalsAtSeeds: [301] })
+    // Fewest episodes: no design with fewer seeds × goals has the power, and this one has.
+    const f = slacked.fewestEpisodes!
+    const ok = (s: number, g: number) => zSum() * Math.sqrt(meanVariance(c, s, g)) + 100 / (g + 1) <= 5
+    expect(ok(f.seeds, f.goals[0]!)).toBe(true)
+    for (let s = 1; s <= 100; s++) {
+      for (let g = 2; s * g < f.seeds * f.goals[0]!; g++) expect(ok(s, g)).toBe(false)
+    }
   })
 })
 
