@@ -26,14 +26,16 @@ const label = { label: Schema.optionalKey(Schema.String) }
 /**
  * The initial model evaluated as it is (Table 5's untuned row). With no
  * pretrained chat model, it is a model trained on episodes of the random
- * valid-action policy (strategies/Base.ts): `samples` episodes per explored
- * training task, `epochs` epochs; learning rate, batch and warm-up are the
+ * valid-action policy (strategies/Base.ts): `samples` episodes on each of
+ * `tasks` training tasks (a spread subset of the scale's training tasks, at
+ * most as many as are explored; the explored tasks when omitted), `epochs` epochs; learning rate, batch and warm-up are the
  * SFT entry's unless given here.
  */
 export const BaseConfig = Schema.TaggedStruct("base", {
   ...label,
   ...trainingFields,
-  samples: Schema.optionalKey(PositiveInt)
+  samples: Schema.optionalKey(PositiveInt),
+  tasks: Schema.optionalKey(PositiveInt)
 })
 /**
  * Which explorations fine-tuning keeps: the successful ones (the paper's
@@ -232,6 +234,8 @@ export type ResolvedStrategy =
     readonly _tag: "base"
     readonly label: string
     readonly samples: number
+    /** Training tasks of the random-policy episodes; undefined: the explored tasks. */
+    readonly tasks: number | undefined
     /** Training settings given on the entry; the rest are the SFT entry's (epochs: UNTUNED_DEFAULTS). */
     readonly training: { readonly lr?: number; readonly batchSize?: number; readonly epochs: number; readonly warmup?: number }
   }
@@ -315,6 +319,7 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
         _tag: "base",
         label: s.label ?? "Untuned",
         samples: s.samples ?? UNTUNED_DEFAULTS.samples,
+        tasks: s.tasks,
         training: {
           ...(s.lr !== undefined ? { lr: s.lr } : {}),
           ...(s.batchSize !== undefined ? { batchSize: s.batchSize } : {}),

@@ -43,8 +43,8 @@ describe("experiment configs", () => {
     expect(resolveStrategy({ _tag: "self-play", method: "rft+eto" }, "webshop")).toMatchObject({ temperature: 1, label: "Self-play RFT+ETO", minReward: undefined })
     expect(resolveStrategy({ _tag: "self-play", method: "rft", minReward: 0.5 }, "webshop")).toMatchObject({ minReward: 0.5 })
     expect(resolveStrategy({ _tag: "rft" }, "webshop")).toMatchObject({ minReward: undefined })
-    expect(resolveStrategy({ _tag: "base" }, "webshop")).toEqual({ _tag: "base", label: "Untuned", samples: 4, training: { epochs: 2 } })
-    expect(resolveStrategy({ _tag: "base", samples: 8, epochs: 3, lr: 0.002 }, "webshop")).toMatchObject({ samples: 8, training: { epochs: 3, lr: 0.002 } })
+    expect(resolveStrategy({ _tag: "base" }, "webshop")).toEqual({ _tag: "base", label: "Untuned", samples: 4, tasks: undefined, training: { epochs: 2 } })
+    expect(resolveStrategy({ _tag: "base", samples: 8, tasks: 100, epochs: 3, lr: 0.002 }, "webshop")).toMatchObject({ samples: 8, tasks: 100, training: { epochs: 3, lr: 0.002 } })
     expect(resolveStrategy({ _tag: "eto", lr: 3e-6, beta: 0.2 }, "webshop")).toMatchObject({ beta: 0.2, training: { lr: 3e-6 } })
   })
 

@@ -4,7 +4,7 @@
  *
  * No pretrained chat model exists here, so the untuned model is one trained
  * from scratch only on episodes of the random valid-action policy on the
- * explored training tasks: it knows the reply format and how actions look on
+ * explored training tasks (or on `tasks` training tasks spread over the split): it knows the reply format and how actions look on
  * each page, not how to solve a task. It gets enough of that data (`samples`
  * episodes per task, `epochs` epochs, by default the SFT entry's learning rate and batch)
  * to write valid actions, so that sampling from it at temperature 1 scores
@@ -22,12 +22,17 @@ import { modelSettings, trainSft } from "../Training"
 import { evaluateCheckpoint, sftTraining } from "./Common"
 
 /** The untuned model's data and training: the experiment's `base` entry over the SFT settings, else the defaults. */
-export const untunedSettings = (ctx: StrategyContext): { readonly samples: number; readonly training: ResolvedTraining } => {
+export const untunedSettings = (
+  ctx: StrategyContext
+): { readonly samples: number; readonly tasks: number | undefined; readonly training: ResolvedTraining } => {
   const entry = ctx.config.strategies.find((s) => s._tag === "base")
   const r = entry === undefined ? undefined : resolveStrategy(entry, ctx.config.env)
+  // The random-policy tasks: `tasks` spread over the training tasks (Phases.selectTasks), at most as many as are explored.
+  const explored = ctx.exploreTasks ?? ctx.trainTasks
+  const tasks = r?._tag === "base" && r.tasks !== undefined && (explored === undefined || r.tasks < explored) ? r.tasks : ctx.exploreTasks
   return r?._tag === "base"
-    ? { samples: r.samples, training: { ...sftTraining(ctx), ...r.training } }
-    : { samples: UNTUNED_DEFAULTS.samples, training: { ...sftTraining(ctx), epochs: UNTUNED_DEFAULTS.epochs } }
+    ? { samples: r.samples, tasks, training: { ...sftTraining(ctx), ...r.training } }
+    : { samples: UNTUNED_DEFAULTS.samples, tasks, training: { ...sftTraining(ctx), epochs: UNTUNED_DEFAULTS.epochs } }
 }
 
 /** The untuned agent (memoised: shared by the untuned row and every self-play strategy of a seed). */
@@ -38,7 +43,7 @@ export const untunedAgent = (ctx: StrategyContext) =>
     const episodes = yield* explore(ctx.env, random, {
       split: "train",
       limit: ctx.trainTasks,
-      subset: ctx.exploreTasks,
+      subset: settings.tasks,
       samples: settings.samples,
       seed: ctx.seed
     })
