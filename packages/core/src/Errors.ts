@@ -13,7 +13,7 @@ export class DataFileError extends Data.TaggedError("DataFileError")<{
 }> {
   override get message(): string {
     const where = this.line === undefined ? this.path : `${this.path}:${this.line}`
-    return `${where}: ${this.reason}${this.hint ? ` (${this.hint})` : ""}`
+    return oneLine(`${where}: ${this.reason}${this.hint ? ` (${this.hint})` : ""}`)
   }
 }
 
@@ -22,7 +22,7 @@ export class UnknownTask extends Data.TaggedError("UnknownTask")<{
   readonly id: string
 }> {
   override get message(): string {
-    return `${this.env}: no task with id '${this.id}'`
+    return oneLine(`${this.env}: no task with id '${this.id}'`)
   }
 }
 
@@ -32,7 +32,7 @@ export class UnknownSplit extends Data.TaggedError("UnknownSplit")<{
   readonly known: ReadonlyArray<string>
 }> {
   override get message(): string {
-    return `${this.env}: unknown split '${this.split}' (known: ${this.known.join(", ")})`
+    return oneLine(`${this.env}: unknown split '${this.split}' (known: ${this.known.join(", ")})`)
   }
 }
 
@@ -41,9 +41,12 @@ export class InvalidInput extends Data.TaggedError("InvalidInput")<{
   readonly reason: string
 }> {
   override get message(): string {
-    return this.reason
+    return oneLine(this.reason)
   }
 }
+
+/** Text on one line: each line break, with the white space around it, becomes one space. */
+export const oneLine = (text: string): string => text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, " ").trim()
 
 /** `["turns", 0, "action"]` → `turns[0].action`. */
 export const formatPath = (p: ReadonlyArray<PropertyKey>): string =>
@@ -57,6 +60,13 @@ const clip = (text: string, max: number): string => (text.length > max ? `${text
 
 const issueFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
+/** A union of tagged structs is named by its tags: `Expected _tag "base" | "sft" | ...`. */
+const tagged = (message: string): string => {
+  if (!message.startsWith("Expected { readonly \"_tag\"")) return message
+  const tags = [...message.matchAll(/"_tag": ("[^"]*")/g)].map((m) => m[1])
+  return `Expected an object with _tag ${tags.join(" | ")}`
+}
+
 /**
  * One line for a schema failure: each problem as `field: what was expected`
  * (`turns[0].action: Expected string`), the first three of them, and how many
@@ -66,7 +76,7 @@ export const describeSchemaError = (error: Schema.SchemaError | SchemaIssue.Issu
   const issue = SchemaIssue.isIssue(error) ? error : error.issue
   const issues = issueFormatter(issue).issues
   const parts = issues.slice(0, 3).map((i) => {
-    const message = clip(i.message.replace(/\s+/g, " ").trim(), 160)
+    const message = clip(tagged(i.message.replace(/\s+/g, " ").trim()), 160)
     const at = formatPath((i.path ?? []).map((k) => (typeof k === "object" && k !== null && "key" in k ? k.key : k)))
     return at === "" ? message : `${at}: ${message}`
   })

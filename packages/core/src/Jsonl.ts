@@ -6,8 +6,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
-import { Effect, Schema } from "effect"
-import { DataFileError } from "./Errors"
+import { Effect, Result, Schema } from "effect"
+import { DataFileError, describeSchemaError, oneLine } from "./Errors"
 
 /** Reads a text file, gunzipping `.gz` files. */
 export const readText = (file: string, hint?: string): Effect.Effect<string, DataFileError> =>
@@ -32,7 +32,7 @@ export const decodeJsonl = <S extends Schema.Codec<any, any, never, never>>(
   hint?: string
 ): Effect.Effect<Array<S["Type"]>, DataFileError> =>
   Effect.suspend(() => {
-    const decode = Schema.decodeUnknownExit(schema)
+    const decode = Schema.decodeUnknownResult(schema)
     const out: Array<S["Type"]> = []
     const lines = text.split("\n")
     for (let i = 0; i < lines.length; i++) {
@@ -42,14 +42,13 @@ export const decodeJsonl = <S extends Schema.Codec<any, any, never, never>>(
       try {
         json = JSON.parse(line)
       } catch (e) {
-        return Effect.fail(new DataFileError({ path: file, line: i + 1, reason: `invalid JSON: ${(e as Error).message}`, hint }))
+        return Effect.fail(new DataFileError({ path: file, line: i + 1, reason: `invalid JSON: ${oneLine((e as Error).message)}`, hint }))
       }
-      const exit = decode(json)
-      if (exit._tag === "Failure") {
-        const reason = String(exit.cause).split("\n").slice(0, 4).join(" ")
-        return Effect.fail(new DataFileError({ path: file, line: i + 1, reason: `bad record: ${reason}`, hint }))
+      const decoded = decode(json)
+      if (Result.isFailure(decoded)) {
+        return Effect.fail(new DataFileError({ path: file, line: i + 1, reason: `bad record: ${describeSchemaError(decoded.failure)}`, hint }))
       }
-      out.push(exit.value)
+      out.push(decoded.success)
     }
     return Effect.succeed(out)
   })

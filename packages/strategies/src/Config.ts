@@ -4,7 +4,7 @@
  * decoded with the schema below; omitted hyper-parameters take the paper's
  * values (Section 4.1 and tables.json `hyperparameters`) via `resolveStrategy`.
  */
-import { DataFileError, EnvName, InvalidInput, Jsonl } from "@eto/core"
+import { DataFileError, describeSchemaError as describeIssues, EnvName, InvalidInput, Jsonl } from "@eto/core"
 import { Effect, Result, Schema } from "effect"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -179,8 +179,8 @@ export const scaleLimits = (
   exploreTasks: c.limits?.exploreTasks
 })
 
-/** One-line description of a schema failure. */
-export const describeSchemaError = (e: Schema.SchemaError): string => e.message.split("\n").map((l) => l.trim()).join(" ")
+/** One-line description of a schema failure: each problem as `field: what was expected`. */
+export const describeSchemaError = (e: Schema.SchemaError): string => describeIssues(e)
 
 /** Decodes a configuration from JSON text; errors name `source`. */
 export const decodeConfig = (text: string, source: string): Result.Result<ExperimentConfig, DataFileError> => {

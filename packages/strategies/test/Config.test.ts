@@ -56,12 +56,12 @@ describe("experiment configs", () => {
     }
     expect(bad("{ not json")).toMatch(/^cfg\.json: invalid JSON/)
     const base = { name: "x", env: "webshop", scale: "ci", seeds: [1], strategies: [{ _tag: "sft" }] }
-    expect(bad(JSON.stringify({ ...base, env: "minecraft" }))).toMatch(/^cfg\.json: bad experiment config: .*\["env"\]/)
-    expect(bad(JSON.stringify({ ...base, seeds: [] }))).toContain("[\"seeds\"]")
-    expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "eto", beta: -1 }] }))).toContain("[\"strategies\"][0]")
-    expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "dagger" }] }))).toContain("[\"strategies\"][0]")
-    expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "rft", minReward: 1.5 }] }))).toContain("[\"strategies\"][0]")
-    expect(bad(JSON.stringify({ ...base, name: "has space" }))).toContain("[\"name\"]")
+    expect(bad(JSON.stringify({ ...base, env: "minecraft" }))).toMatch(/^cfg\.json: bad experiment config: env: Expected "webshop" \| "alfworld" \| "sciworld"$/)
+    expect(bad(JSON.stringify({ ...base, seeds: [] }))).toContain("config: seeds")
+    expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "eto", beta: -1 }] }))).toContain("strategies[0].beta: Expected a value greater than 0")
+    expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "dagger" }] }))).toContain("strategies[0]: Expected an object with _tag \"base\" | \"random\"")
+    expect(bad(JSON.stringify({ ...base, strategies: [{ _tag: "rft", minReward: 1.5 }] }))).toContain("strategies[0].minReward: Expected a value between 0 and 1")
+    expect(bad(JSON.stringify({ ...base, name: "has space" }))).toContain("config: name: Expected a string matching")
   })
 
   it.effect("reports a missing file by path", () =>
