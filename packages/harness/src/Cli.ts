@@ -17,12 +17,14 @@ import { benchCommand } from "./commands/bench"
 import { compareCommand } from "./commands/compare"
 import { envsCommand } from "./commands/envs"
 import { evalCommand } from "./commands/eval"
+import { exportCommand } from "./commands/export"
 import { playCommand } from "./commands/play"
 import { policyCommand } from "./commands/policy"
 import { replayCommand } from "./commands/replay"
+import { serveCommand } from "./commands/serve"
 import { webshopCommand } from "./commands/webshop"
 
-export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand, webshopCommand, compareCommand, policyCommand, benchCommand] as const
+export const commandGroups = [evalCommand, replayCommand, playCommand, envsCommand, webshopCommand, compareCommand, policyCommand, benchCommand, serveCommand, exportCommand] as const
 
 export const rootCommand = Command.make("eto").pipe(
   Command.withDescription(

@@ -21,7 +21,10 @@ export const SummaryRow = Schema.Struct({
   success_rate: Schema.Number,
   mean_steps: Schema.Number,
   seed: Schema.Number,
-  wall_seconds: Schema.Number
+  wall_seconds: Schema.Number,
+  /** Tokens a remote model reported (only for remote policies). */
+  prompt_tokens: Schema.optionalKey(Schema.Number),
+  completion_tokens: Schema.optionalKey(Schema.Number)
 })
 export type SummaryRow = typeof SummaryRow.Type
 
@@ -51,11 +54,17 @@ export const summaryRow = (s: EvaluationSummary): SummaryRow => ({
   success_rate: round(s.successRate * 100, 2),
   mean_steps: round(s.meanSteps, 2),
   seed: s.seed,
-  wall_seconds: round(s.wallSeconds, 3)
+  wall_seconds: round(s.wallSeconds, 3),
+  ...(s.promptTokens !== undefined ? { prompt_tokens: s.promptTokens } : {}),
+  ...(s.completionTokens !== undefined ? { completion_tokens: s.completionTokens } : {})
 })
 
-export const summaryCsv = (rows: ReadonlyArray<SummaryRow>): string =>
-  stringify(rows.map((r) => SUMMARY_COLUMNS.map((c) => r[c])), { header: true, columns: [...SUMMARY_COLUMNS] })
+/** The summary CSV; the token columns appear when a row has them. */
+export const summaryCsv = (rows: ReadonlyArray<SummaryRow>): string => {
+  const tokens = rows.some((r) => r.prompt_tokens !== undefined)
+  const columns: ReadonlyArray<keyof SummaryRow> = tokens ? [...SUMMARY_COLUMNS, "prompt_tokens", "completion_tokens"] : SUMMARY_COLUMNS
+  return stringify(rows.map((r) => columns.map((c) => r[c] ?? "")), { header: true, columns: [...columns] })
+}
 
 export interface EvalFiles {
   readonly trajectories: string
@@ -78,17 +87,24 @@ export const writeEvalResults = (
     yield* Jsonl.writeFileAtomic(files.summary, summaryCsv([row]))
   })
 
-/** Writes trajectories as ETO/FastChat SFT conversations. */
+/** Layouts of exported SFT data: ETO/FastChat `conversations`, or TRL's `messages`. */
+export const SFT_FORMATS = ["fastchat", "trl"] as const
+export type SftFormat = (typeof SFT_FORMATS)[number]
+
+/** Writes trajectories as SFT conversations (ETO/FastChat by default, or TRL's layout). */
 export const writeConversations = (
   file: string,
   trajectories: ReadonlyArray<Trajectory>,
-  instructionPrompt: string
+  instructionPrompt: string,
+  format: SftFormat = "fastchat"
 ): Effect.Effect<void, DataFileError> =>
-  Jsonl.writeJsonl(
-    Conversations.ConversationRecord,
-    file,
-    trajectories.map((t) => Conversations.trajectoryToConversation(t, instructionPrompt))
-  )
+  format === "trl"
+    ? Jsonl.writeJsonl(Conversations.TrlSftRecord, file, trajectories.map((t) => Conversations.trajectoryToTrl(t, instructionPrompt)))
+    : Jsonl.writeJsonl(
+      Conversations.ConversationRecord,
+      file,
+      trajectories.map((t) => Conversations.trajectoryToConversation(t, instructionPrompt))
+    )
 
 /**
  * Finished episodes appended one per line as they complete (in completion

@@ -104,7 +104,27 @@ export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   ...minReward
 })
 
-export const StrategyConfig = Schema.Union([BaseConfig, RandomConfig, SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, EtoStepConfig, EtoMixtureConfig, SelfPlayConfig])
+/**
+ * A model behind an OpenAI-compatible API, prompted and not trained (Table
+ * 2's GPT-4, GPT-3.5-Turbo and Llama-2-7B-Chat rows). `samples` > 1: Best-of-N
+ * of the prompted model (at `temperature`, default 1).
+ */
+export const PromptedConfig = Schema.TaggedStruct("prompted", {
+  ...label,
+  /** `openai:<model>`. */
+  model: Schema.String.check(Schema.isPattern(/^openai:.+/)),
+  /** The API root (default: $OPENAI_BASE_URL, else the public API); the key comes from $OPENAI_API_KEY. */
+  baseUrl: Schema.optionalKey(Schema.String),
+  /** In-context examples before the task: 1 (the paper's one-shot prompt, default) or 0. */
+  shots: Schema.optionalKey(Schema.Literals([0, 1])),
+  samples: Schema.optionalKey(PositiveInt),
+  temperature: Schema.optionalKey(NonNegative),
+  maxTokens: Schema.optionalKey(PositiveInt),
+  /** Requests in flight at once (default 8). */
+  concurrency: Schema.optionalKey(PositiveInt)
+})
+
+export const StrategyConfig = Schema.Union([BaseConfig, RandomConfig, SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, EtoStepConfig, EtoMixtureConfig, SelfPlayConfig, PromptedConfig])
 export type StrategyConfig = typeof StrategyConfig.Type
 export type StrategyKind = StrategyConfig["_tag"]
 
@@ -284,6 +304,7 @@ export type ResolvedStrategy =
     /** RFT stage: samples kept with reward at least this; undefined: the successful ones. */
     readonly minReward: number | undefined
   }
+  | ResolvedPrompted
 
 /**
  * The untuned model's random-policy data: episodes per explored training
@@ -291,6 +312,18 @@ export type ResolvedStrategy =
  * reaches about the random policy's reward when it samples at temperature 1.
  */
 export const UNTUNED_DEFAULTS = { samples: 4, epochs: 2 } as const
+
+export interface ResolvedPrompted {
+  readonly _tag: "prompted"
+  readonly label: string
+  readonly model: string
+  readonly baseUrl: string | undefined
+  readonly shots: 0 | 1
+  readonly samples: number
+  readonly temperature: number
+  readonly maxTokens: number | undefined
+  readonly concurrency: number
+}
 
 /** SFT: batch 64, lr 1e-5, 3% warm-up, cosine, 3 epochs (Section 4.1). */
 export const SFT_DEFAULTS: ResolvedTraining = { lr: 1e-5, batchSize: 64, epochs: 3, warmup: 0.03 }
@@ -371,6 +404,21 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
         // Exploration is greedy, once per training instance (Section 4.1).
         explorationTemperature: s.explorationTemperature ?? 0,
         trackIterations: s.trackIterations
+      }
+    }
+    case "prompted": {
+      const samples = s.samples ?? 1
+      return {
+        _tag: "prompted",
+        label: s.label ?? s.model.slice("openai:".length),
+        model: s.model,
+        baseUrl: s.baseUrl,
+        shots: s.shots ?? 1,
+        samples,
+        // Greedy like the paper's prompted rows; sampled when it is Best-of-N.
+        temperature: s.temperature ?? (samples > 1 ? 1 : 0),
+        maxTokens: s.maxTokens,
+        concurrency: s.concurrency ?? 8
       }
     }
     case "self-play":

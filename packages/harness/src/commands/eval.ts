@@ -12,7 +12,7 @@ import * as Flags from "../Flags"
 import { Io, println } from "../Io"
 import { fileLabel, POLICY_FORMS, resolvePolicy } from "../Policies"
 import { makeProgress } from "../Progress"
-import { evalFiles, partialTrajectories, summaryRow, writeConversations, writeEvalResults } from "../Results"
+import { evalFiles, partialTrajectories, SFT_FORMATS, summaryRow, writeConversations, writeEvalResults } from "../Results"
 
 export const evalFlags = {
   env: Flags.env,
@@ -38,7 +38,12 @@ export const evalFlags = {
     Flag.optional,
     Flag.withMetavar("r"),
     Flag.withDescription("Export only trajectories whose final reward is at least r (e.g. 1 for successes only)")
-  )
+  ),
+  exportFormat: Flag.Literals("export-format", SFT_FORMATS).pipe(
+    Flag.withDefault("fastchat" as const),
+    Flag.withDescription("Layout of --export-conversations: fastchat (ETO's conversations) or trl (TRL's messages)")
+  ),
+  ...Flags.remote
 }
 
 const atLeastOne = (flag: string, value: Option.Option<number>) =>
@@ -62,7 +67,7 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     const split = Option.getOrElse(flags.split, () => env.defaultSplit)
     const all = yield* env.tasks(split)
     const tasks = Option.match(flags.limit, { onNone: () => all, onSome: (n) => all.slice(0, n) })
-    const resolved = yield* resolvePolicy(flags.policy, { env, seed: flags.seed })
+    const resolved = yield* resolvePolicy(flags.policy, { env, seed: flags.seed, remote: yield* Flags.remoteSettings(flags) })
 
     const dir = Option.getOrElse(flags.out, () => path.join("results", env.name, "eval"))
     const files = evalFiles(dir, `${fileLabel(resolved.label)}-${fileLabel(split)}-seed${flags.seed}`)
@@ -91,13 +96,11 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
       )
     )
     const wallSeconds = (performance.now() - started) / 1000
-    const summary = summarize(trajectories, {
-      env: env.name,
-      split,
-      policy: resolved.label,
-      seed: flags.seed,
-      wallSeconds
-    })
+    const usage = resolved.policy.usage?.()
+    const summary = {
+      ...summarize(trajectories, { env: env.name, split, policy: resolved.label, seed: flags.seed, wallSeconds }),
+      ...(usage === undefined ? {} : { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens })
+    }
     const row = summaryRow(summary)
     progress.finish(
       `eval ${env.name}/${split} ${resolved.label}: ${row.tasks} tasks in ${row.wall_seconds.toFixed(1)} s`
@@ -108,7 +111,7 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     const conversations = Option.getOrUndefined(flags.exportConversations)
     const minReward = Option.getOrElse(flags.exportMinReward, () => Number.NEGATIVE_INFINITY)
     const exported = trajectories.filter((t) => t.reward >= minReward)
-    if (conversations !== undefined) yield* writeConversations(conversations, exported, env.instructionPrompt)
+    if (conversations !== undefined) yield* writeConversations(conversations, exported, env.instructionPrompt, flags.exportFormat)
 
     if (flags.json) {
       yield* println(JSON.stringify({
@@ -122,6 +125,9 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
       yield* println(`  average reward  ${row.avg_reward.toFixed(2)}`)
       yield* println(`  success rate    ${row.success_rate.toFixed(2)}`)
       yield* println(`  mean steps      ${row.mean_steps.toFixed(2)}`)
+      if (usage !== undefined) {
+        yield* println(`  tokens          ${usage.promptTokens} prompt, ${usage.completionTokens} completion (${usage.requests} requests)`)
+      }
       yield* println(`  trajectories    ${files.trajectories}`)
       yield* println(`  summary         ${files.summary}`)
       if (conversations !== undefined) yield* println(`  conversations   ${conversations} (${exported.length})`)
@@ -134,6 +140,10 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     {
       command: "eto eval --env webshop --policy expert --split train --export-conversations sft.jsonl",
       description: "Expert trajectories as SFT data"
+    },
+    {
+      command: "eto eval --env webshop --policy openai:gpt-4o-mini --split test --limit 20",
+      description: "A hosted model, prompted with the instruction and a one-shot example (key from OPENAI_API_KEY)"
     }
   ])
 )

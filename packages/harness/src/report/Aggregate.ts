@@ -5,6 +5,7 @@
 import { Stats } from "@eto/strategies"
 import type { ContrastiveLevelRow, IterationRow, MainRow, SelfPlayRow } from "./Csv"
 import type { EpisodeRow } from "./Episodes"
+import type { PromptedRow } from "./Prompted"
 
 export type MeanCi = Stats.MeanCi
 
@@ -15,6 +16,8 @@ export interface Results {
   readonly selfPlay: ReadonlyArray<SelfPlayRow>
   /** Per-episode outcomes (episodes.csv), when the run stored them: the claims check pairs on them. */
   readonly episodes?: ReadonlyArray<EpisodeRow> | undefined
+  /** Prompted models (prompted.csv), when the experiment lists any. */
+  readonly prompted?: ReadonlyArray<PromptedRow> | undefined
 }
 
 export const emptyResults: Results = { main: [], iterations: [], levels: [], selfPlay: [] }

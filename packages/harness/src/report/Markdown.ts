@@ -14,6 +14,7 @@ import { EPISODES, readEpisodes } from "./Episodes"
 import { EQUIVALENCE_MARGIN, RESAMPLES, REWARD_RANGE, STEPS_MARGIN } from "./Paired"
 import { CONTRASTIVE_LEVELS, ITERATIONS, MAIN, readCsv, SELF_PLAY, type SelfPlayRow, type TableSpec } from "./Csv"
 import { columnTitle, type PaperTables, paperColumn, paperValue } from "./Paper"
+import { PROMPTED, promptedTable } from "./Prompted"
 import { barChart, lineChart } from "./Svg"
 
 const ENV_TITLE: Record<EnvName, string> = { webshop: "WebShop", sciworld: "ScienceWorld", alfworld: "ALFWorld" }
@@ -258,6 +259,15 @@ export const renderReport = (
     if (has("main.svg")) out.push(`![Average reward, ours](${plotDir}/main.svg)`, "")
     if (has("main-paper.svg")) out.push(`![Average reward, paper](${plotDir}/main-paper.svg)`, "")
   }
+  const prompted = r.prompted ?? []
+  if (prompted.length > 0) {
+    out.push("## Prompted models (Table 2's prompted rows)", "")
+    out.push("Models behind an OpenAI-compatible API, shown the instruction and a one-shot example, not trained; the paper's prompted rows on the same columns follow ours.", "")
+    for (const env of ENV_ORDER.filter((e) => prompted.some((x) => x.env === e))) {
+      const t = promptedTable(prompted.filter((x) => x.env === env), paper)
+      out.push(`### ${ENV_TITLE[env]}`, "", table(t.head, t.rows), "")
+    }
+  }
   if (r.iterations.length > 0) {
     out.push("## ETO iterations (Figure 4)", "", iterationsSection(r, paper), "")
     if (has("iterations.svg")) out.push(`![ETO over iterations](${plotDir}/iterations.svg)`, "")
@@ -284,12 +294,14 @@ export const readResults = (dir: string): Effect.Effect<Results, DataFileError> 
       return fs.existsSync(file) ? readCsv(file, t) : Effect.succeed([] as Array<A>)
     }
     const episodes = path.join(dir, EPISODES.file)
+    const prompted = yield* read(PROMPTED)
     return {
       main: yield* read(MAIN),
       iterations: yield* read(ITERATIONS),
       levels: yield* read(CONTRASTIVE_LEVELS),
       selfPlay: yield* read(SELF_PLAY),
-      ...(fs.existsSync(episodes) ? { episodes: yield* readEpisodes(episodes) } : {})
+      ...(fs.existsSync(episodes) ? { episodes: yield* readEpisodes(episodes) } : {}),
+      ...(prompted.length > 0 ? { prompted } : {})
     }
   })
 

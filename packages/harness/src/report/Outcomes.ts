@@ -27,6 +27,7 @@ import {
   type TableSpec,
   writeCsv
 } from "./Csv"
+import { PROMPTED, promptedRows } from "./Prompted"
 
 type Outcome = Experiment.Outcome
 
@@ -80,7 +81,8 @@ export const resultsFromOutcomes = (outcomes: ReadonlyArray<Outcome>): Results =
       pairs: data?.pairs ?? null
     }))
   })
-  return { main, iterations, levels, selfPlay }
+  const prompted = promptedRows(outcomes)
+  return { main, iterations, levels, selfPlay, ...(prompted.length > 0 ? { prompted } : {}) }
 }
 
 /** Writes the non-empty tables into `dir`; returns the files written. */
@@ -98,5 +100,6 @@ export const writeResultTables = (dir: string, r: Results): Effect.Effect<Array<
     yield* put(ITERATIONS, r.iterations)
     yield* put(CONTRASTIVE_LEVELS, r.levels)
     yield* put(SELF_PLAY, r.selfPlay)
+    yield* put(PROMPTED, r.prompted ?? [])
     return written
   })

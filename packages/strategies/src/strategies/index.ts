@@ -4,6 +4,7 @@ import { base } from "./Base"
 import { bestOfN } from "./BestOfN"
 import { eto } from "./Eto"
 import { ppo } from "./Ppo"
+import { prompted } from "./Prompted"
 import { random } from "./RandomFloor"
 import { rft } from "./Rft"
 import { selfPlay } from "./SelfPlay"
@@ -17,5 +18,6 @@ export const strategies: StrategyTable = {
   rft,
   ppo,
   eto,
-  "self-play": selfPlay
+  "self-play": selfPlay,
+  prompted
 }
