@@ -173,7 +173,7 @@ export const RECIPES: ReadonlyArray<Recipe> = [
   {
     inputs: ["banana", "bread", "peanut"],
     product: "peanut butter with banana sandwich",
-    reply: "Bread and peanuts and banana mix to produce a peanut butter with banana sandwich."
+    reply: "Bread and peanuts and jam mix to produce a peanut butter with banana sandwich."
   }
 ]
 
@@ -212,15 +212,16 @@ export const LOCATIONS = [
   "foundry"
 ] as const
 
+/** Doors in the order the house builder makes them (kitchen-hallway first). */
 export const DOORS: ReadonlyArray<readonly [string, string]> = [
   ["kitchen", "hallway"],
-  ["kitchen", "bathroom"],
+  ["living room", "hallway"],
+  ["bedroom", "hallway"],
+  ["bathroom", "kitchen"],
+  ["workshop", "hallway"],
+  ["greenhouse", "hallway"],
+  ["art studio", "hallway"],
   ["kitchen", "outside"],
-  ["hallway", "living room"],
-  ["hallway", "bedroom"],
-  ["hallway", "workshop"],
-  ["hallway", "greenhouse"],
-  ["hallway", "art studio"],
   ["greenhouse", "outside"],
-  ["outside", "foundry"]
+  ["foundry", "outside"]
 ]

@@ -55,6 +55,9 @@ const uniqueIn = (game: Game, ref: string, room: Obj, target: Obj): boolean => {
   return m.length === 1 && m[0]!.objects[0] === target
 }
 
+/** What the expert calls an object: a plant by its type and stage ("lemon seed", always one of its referents), else its name. */
+const callName = (o: Obj): string => (o.kind === "plant" ? o.plantName() : o.name)
+
 const inRoom = (w: World, o: Obj): Obj => (o.isInside(w.inventory) ? w.agentRoom() : o.room()!)
 
 // ---------------------------------------------------------------------------
@@ -86,7 +89,7 @@ const chooseTarget = (v: Variation, fresh: Game, rng: Random.Rng): number => {
   }
   const cands = w.findAll(pred).filter((o) => {
     const room = o.room()!
-    return uniqueIn(fresh, o.name, room, o)
+    return uniqueIn(fresh, callName(o), room, o)
   })
   if (cands.length === 0) throw new Error(`expert: no target for ${v.id}/${v.variation}`)
   return ordinal(w, rng.pick(cands))
@@ -99,26 +102,26 @@ const planClassification = (v: Variation, game: Game, mem: Memory): Plan => {
   const boxRoom = String(v.params.location)
   const carry = t.kind === "plant" && t.parent && t.parent.name.includes("flower pot") ? t.parent : t
   const here = w.agentRoom()
-  const why =
-    v.id === "4-1" ? `The ${t.name} is a living thing.` : v.id === "4-2" ? `The ${t.name} is not alive.` : v.id === "4-3" ? `The ${t.name} is a plant.` : `The ${t.name} is an animal.`
+  const tn = callName(t)
+  const why = v.id === "4-1" ? `The ${tn} is a living thing.` : v.id === "4-2" ? `The ${tn} is not alive.` : v.id === "4-3" ? `The ${tn} is a plant.` : `The ${tn} is an animal.`
   if (game.goals.curIdx === 0) {
     if (inRoom(w, t) !== here) return teleport(inRoom(w, t).name)
-    return focus(t.name, t, why)
+    return focus(tn, t, why)
   }
   if (!carry.isInside(w.inventory)) {
     if (inRoom(w, carry) !== here) return teleport(inRoom(w, carry).name)
-    return act(`pick up ${carry.name}`, { action: "pick up", objects: [carry] }, [
-      `I will pick up the ${carry.name} so I can carry it to the ${box}.`,
-      `Next I take the ${carry.name} with me.`,
-      `Let me pick up the ${carry.name}.`
+    return act(`pick up ${callName(carry)}`, { action: "pick up", objects: [carry] }, [
+      `I will pick up the ${callName(carry)} so I can carry it to the ${box}.`,
+      `Next I take the ${callName(carry)} with me.`,
+      `Let me pick up the ${callName(carry)}.`
     ])
   }
   if (here.name !== boxRoom) return teleport(boxRoom)
   const b = w.findAll((o) => o.name === box && o.room() === here)[0]!
-  return act(`move ${carry.name} to ${box}`, { action: "move", objects: [carry, b] }, [
-    `The ${box} is here. I will put the ${carry.name} in it.`,
-    `Now I place the ${carry.name} into the ${box}.`,
-    `Moving the ${carry.name} to the ${box} finishes the task.`
+  return act(`move ${callName(carry)} to ${box}`, { action: "move", objects: [carry, b] }, [
+    `The ${box} is here. I will put the ${callName(carry)} in it.`,
+    `Now I place the ${callName(carry)} into the ${box}.`,
+    `Moving the ${callName(carry)} to the ${box} finishes the task.`
   ])
 }
 
@@ -479,6 +482,39 @@ const planStateChange = (v: Variation, game: Game, mem: Memory): Plan => {
 
 // plants
 
+/**
+ * 5-2's pollinators: bees must stay with the flowers. The greenhouse doors are shut (as the original's gold
+ * path does) while at least one bee is inside; with the hive open from the start the bees may all have flown
+ * off, and then one is carried back.
+ */
+const keepBees = (w: World, greenhouse: Obj): Plan | undefined => {
+  const hive = greenhouse.findDeep("bee hive")
+  const carried = w.inventory.children.find((o) => o.kind === "animal" && o.species === "bee")
+  if (carried) {
+    if (w.agentRoom() !== greenhouse) return teleport("greenhouse")
+    return act(`put down ${carried.name}`, { action: "put down", objects: [carried] }, [
+      "I let the bee go here, next to the flowers.",
+      "The bee is back in the greenhouse; I put it down.",
+      "Releasing the bee in the greenhouse."
+    ])
+  }
+  const inside = w.findAll((o) => o.kind === "animal" && o.species === "bee", greenhouse)
+  const openDoor = w.doorsOf(greenhouse).find((d) => d.open)
+  if (inside.length > 0 && openDoor) {
+    if (w.agentRoom() !== greenhouse) return teleport("greenhouse")
+    const other = w.otherSide(openDoor, greenhouse).name
+    return act(`close door to ${other}`, { action: "close", objects: [openDoor] }, [
+      "Closing the doors keeps the bees in the greenhouse with the flowers.",
+      `I close the door to the ${other} so the pollinators stay here.`,
+      "The bees should stay near the plants, so I shut the doors."
+    ])
+  }
+  if (inside.length > 0 || (hive && !hive.open)) return undefined
+  const stray = w.findAll((o) => o.kind === "animal" && o.species === "bee" && o.room() !== undefined)[0]
+  if (!stray) return undefined
+  return ensureHere(w, stray) ?? pickUp(stray, "The bees flew out of the greenhouse; one has to come back to pollinate the flowers.")
+}
+
 const planGrow = (v: Variation, game: Game, mem: Memory): Plan => {
   const w = game.world
   const type = String(v.params.seedType)
@@ -487,6 +523,10 @@ const planGrow = (v: Variation, game: Game, mem: Memory): Plan => {
   if (v.id === "5-2" && type === "orange" && w.inventory.children.some((o) => o.name === "orange")) {
     const orange = w.inventory.children.find((o) => o.name === "orange")!
     return focus("orange in inventory", orange, "I already carry an orange, which is exactly the fruit the task asks for.")
+  }
+  if (v.id === "5-2") {
+    const keep = keepBees(w, greenhouse)
+    if (keep) return keep
   }
   const jar = byOrdinal(w, mem.container!)!
   const seed = byOrdinal(w, mem.target!)!
@@ -537,18 +577,10 @@ const planGrow = (v: Variation, game: Game, mem: Memory): Plan => {
   }
   if (here !== greenhouse) return teleport("greenhouse")
   if (v.id === "5-2") {
-    const door = w.doorsOf(greenhouse).find((d) => d.open)
-    if (door) {
-      const other = w.otherSide(door, greenhouse).name
-      return act(`close door to ${other}`, { action: "close", objects: [door] }, [
-        "Closing the doors keeps the bees in the greenhouse with the flowers.",
-        `I close the door to the ${other} so the pollinators stay here.`,
-        "The bees should stay near the plants, so I shut the doors."
-      ])
-    }
     const hive = greenhouse.findDeep("bee hive")
-    if (hive && !hive.open) {
-      return act("open bee hive", { action: "open", objects: [hive] }, ["The bees have to get out to pollinate.", "I open the bee hive.", "Releasing the bees."])
+    const reproducing = pots.some((p) => p.children.some((o) => o.kind === "plant" && o.stage === "reproducing"))
+    if (hive && !hive.open && reproducing) {
+      return act("open bee hive", { action: "open", objects: [hive] }, ["The trees flower now, and the bees have to get out to pollinate them.", "I open the bee hive.", "Releasing the bees onto the flowers."])
     }
   }
   return act("wait", undefined, [
@@ -578,7 +610,7 @@ const planLifeStages = (v: Variation, game: Game): Plan => {
     ])
   }
   const o = match[0]!
-  const ref = o.kind === "plant" && o.parent && o.parent.kind === "vessel" ? `${o.name} in ${o.parent.name}` : o.name
+  const ref = o.kind === "plant" && o.parent && o.parent.kind === "vessel" ? `${callName(o)} in ${o.parent.name}` : callName(o)
   return focus(ref, o, `The ${o.descName()} is in the ${stage} stage, the next one in the life cycle.`)
 }
 

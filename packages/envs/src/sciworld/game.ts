@@ -6,11 +6,16 @@ import { PAINT_MIXES, RECIPES } from "./catalog"
 import { connect, disconnect, disconnectAll } from "./electricity"
 import { GoalTracker, type SequentialGoal, type UnorderedGoal } from "./goals"
 import { ambiguityPrompt, parse, type ParsedAction } from "./parser"
-import { clean, cursory, degrees, detailed, lookAround, makeObject, type Obj, type World } from "./world"
+import { clean, cursory, degrees, detailed, lookAround, makeObject, multiline, type Obj, type World } from "./world"
 
 export const UNKNOWN_ACTION =
   "Unknown action.  Type 'help' for a list of actions, and 'objects' for a list of possible object referents."
 export const NO_MATCH = "No known action matches that input."
+
+/** Paints the original's mixing looks up by name ("yellow-green" is looked up as "green-yellow", so it never counts). */
+const PAINT_COUNTED = new Set(
+  ["red", "blue", "yellow", "violet", "green", "orange", "yellow-orange", "red-orange", "violet-red", "blue-violet", "green-blue", "brown"].map((c) => `${c} paint`)
+)
 
 export interface GameSpec {
   readonly world: World
@@ -76,6 +81,8 @@ export class Game {
     const free = action.action === "look around" || action.action === "inventory" || action.action === "task"
     let reply = this.execute(action)
     if (free) {
+      // the original's step loop checks the goals before and after the (skipped) tick
+      this.goals.check(this.world)
       this.goals.check(this.world)
     } else {
       this.advance(true)
@@ -106,12 +113,10 @@ export class Game {
     switch (a.action) {
       case "look around":
         return lookAround(w.agentRoom(), w)
-      case "inventory": {
-        const items = w.inventory.visible()
-        return "In your inventory, you see:\n" + (items.length === 0 ? "\tnothing" : items.map((o) => `\t${cursory(o)}`).join("\n"))
-      }
+      case "inventory":
+        return "In your inventory, you see:\n" + multiline(w.inventory.children, true)
       case "task":
-        return `Task description:\n${this.spec.description}`
+        return `Task Description:\n${this.spec.description}`
       case "look at":
         w.pastActions.push(`look at:${x!.name}`)
         return x!.kind === "room" ? lookAround(x!, w) : detailed(x!)
@@ -127,11 +132,11 @@ export class Game {
         return this.activate(x!, false)
       case "move":
         return this.move(x!, y!)
+      // as in the original, pick up and put down run as moves into the inventory / the agent's room;
+      // their refusals ("already in the inventory") only filter the valid-action list
       case "pick up":
-        if (x!.parent === w.inventory) return "That object already appears to be in the inventory."
         return this.move(x!, w.inventory)
       case "put down":
-        if (!x!.isInside(w.inventory)) return "That object does not appear to be in the inventory."
         return this.move(x!, w.agentRoom())
       case "pour":
         return this.pour(x!, y!)
@@ -146,21 +151,26 @@ export class Game {
         w.pastActions.push(`read:${x!.name}`)
         if (x!.kind === "recipe") return x!.text
         if (x!.kind === "book") return `The book reads:\n${x!.text}`
+        if (x!.kind === "paper") return "The paper does not have any text on it."
         return "It's not clear how to read that."
       case "eat":
-        if (x!.kind === "fruit" || x!.kind === "food") {
+        // foods, fruits and (fruit tree or pea) seeds are edible
+        if (x!.kind === "fruit" || x!.kind === "food" || (x!.kind === "plant" && x!.stage === "seed")) {
           w.destroy(x!)
           return `The ${x!.name} was delicious.`
         }
         return `The ${x!.name} is not edible.`
       case "flush":
-        return x!.kind === "toilet" ? "The toilet is flushed." : `The ${x!.name} is not something that can be flushed.`
+        if (x!.kind !== "toilet") return "It's not clear how to flush that."
+        if (x!.on) return "That is already flushing."
+        x!.on = true
+        return `The ${x!.name} is now flushing.`
       case "focus":
         this.goals.focus = x!
         return `You focus on the ${x!.descName()}.`
       case "reset task":
         this.goals.reset()
-        return "Task progress has been reset."
+        return "You reset the goal progress and focus."
       case "connect":
         return connect(x!, y!)
       case "disconnect":
@@ -183,9 +193,9 @@ export class Game {
   private lookIn(x: Obj): string {
     if (!x.container) return "It's not clear how to look inside of that."
     if (!x.open) return `The ${x.name} isn't open, so you can't see inside.`
-    const vis = x.visible()
-    if (vis.length === 0) return `There is nothing in the ${x.name}.`
-    return `Inside the ${x.name} is: \n` + vis.map((o) => `\t${cursory(o)}`).join("\n")
+    // hidden terminals make every container non-empty in the original, so an empty one lists "nothing"
+    const portals = x.portals.length === 0 ? "" : ` You also see: ${x.portals.map((d) => cursory(d)).join(", ")}.`
+    return `Inside the ${x.name} is: \n${multiline(x.children)}\n${portals}`
   }
 
   private openClose(x: Obj, open: boolean): string {
@@ -204,53 +214,76 @@ export class Game {
   }
 
   private move(x: Obj, y: Obj): string {
-    const w = this.world
-    if (!x.moveable || x.kind === "room" || x.kind === "door" || x.kind === "terminal") return `The ${x.name} is not moveable.`
-    if (x.state === "liquid" && (x.kind === "substance" || x.kind === "paint" || x.kind === "food")) {
+    if (!x.moveable) return `The ${x.name} is not moveable.`
+    if (y === x) return "You can't move something into itself."
+    if (x.material && x.state === "liquid") {
       return "You can't pick up a liquid directly.  Try pouring it from one container to another, or dunking empty containers into containers filled with the liquid."
     }
-    if (x.state === "gas") return "You can't pick up a gas directly."
-    if (y === x || y.isInside(x)) return "You can't move something into itself."
+    if (x.material && x.state === "gas") return "You can't pick up a gas directly."
     if (!y.container) return "That can't be moved there."
     if (!y.open) return `That can't be moved there, because the ${y.name} isn't open.`
+    // the original would nest a container inside its own contents; this engine refuses
+    if (y.isInside(x)) return "You can't move something into itself."
     const wired = disconnectAll(x)
     y.add(x)
-    const target = y === w.inventory ? "inventory" : y.name
-    return `${wired ? `(disconnecting ${x.name}) ` : ""}You move the ${x.name} to the ${target}.`
+    return `${wired ? `(disconnecting ${x.name})` : ""}You move the ${x.name} to the ${y.name}.`
   }
 
   private pour(x: Obj, y: Obj): string {
-    if (!y.container) return "That can't be moved there."
+    const outOf = x.container
+    if (!x.moveable) return `The ${x.name} is not moveable.`
+    if (!outOf) {
+      const holder = x.parent
+      if (!holder) return `The ${x.name} can't be poured out because it doesn't appear to be in a container.`
+      if (!holder.moveable) return `The ${holder.name} the ${x.name} is in is not movable.`
+      if (x.material && x.state === "solid") return "I'm not sure how to pour a solid. "
+      if (x.material && x.state === "gas") return "You can't pour a gas directly. "
+    } else if (!x.open) return `The ${x.name} can't be poured out, because it's not open.`
+    if (!y.container) return "That can't be moved there, because it's not a container."
     if (!y.open) return `That can't be moved there, because the ${y.name} isn't open.`
+    // (the original's "is empty, so there's nothing to pour" never shows: every object holds its two hidden terminals)
     if (y === x || y.isInside(x)) return "You can't move something into itself."
-    if (x.container && x.kind !== "plant") {
-      const contents = x.visible()
-      if (contents.length === 0) return `The ${x.name} is empty, so there's nothing to pour.`
-      for (const c of contents) y.add(c)
-      return `You pour the contents of the ${x.name} into the ${y.name}.`
+    let notes = ""
+    if (outOf) {
+      for (const c of x.children.slice()) {
+        if (!c.moveable) continue
+        y.add(c)
+        if (disconnectAll(c)) notes += `(disconnecting ${c.name})\n`
+      }
+      return `${notes}You pour the contents of the ${x.name} into the ${y.name}.`
     }
-    if (x.state === "liquid") {
-      y.add(x)
-      return `You pour the ${x.name} into the ${y.name}.`
-    }
-    return "I'm not sure how to pour a solid. "
+    y.add(x)
+    if (disconnectAll(x)) notes = `(disconnecting ${x.name})\n`
+    return `${notes}You pour the ${x.name} into the ${y.name}.`
   }
 
+  /** `dunk X in Y`: X, a movable open container, takes every movable liquid out of Y. */
   private dunk(x: Obj, y: Obj): string {
-    if (!x.container || !y.container) return "I'm not sure how to dunk those things."
-    const liquids = y.visible().filter((c) => c.state === "liquid")
-    if (liquids.length === 0) return `There is no liquid in the ${y.name} to dunk the ${x.name} into.`
-    for (const l of liquids) x.add(l)
-    return `You dunk the ${x.name} into the ${y.name}.`
+    if (x === y) return "You can't dunk something into itself."
+    if (!x.moveable) return `The ${x.name} is not moveable.`
+    if (x.container && !x.open) return `The ${x.name} is not open.`
+    if (!x.container) return `The ${x.name} is not a container.`
+    const liquids = y.visible().filter((c) => c.material !== undefined && c.state === "liquid")
+    if (liquids.length === 0) return `The ${y.name} does not contain any liquids to dunk into.`
+    const movable = liquids.filter((c) => c.moveable)
+    if (movable.length === 0) return `The liquids in ${y.name} aren't able to move.`
+    let notes = ""
+    for (const l of movable) {
+      x.add(l)
+      if (disconnectAll(l)) notes += `(disconnecting ${l.name})`
+    }
+    return `${notes}You dunk the ${x.name} in the ${y.name}, moving the liquids (${movable.map((l) => l.name).join(", ")}) to the ${x.name}.`
   }
 
+  /** `mix X`: recipes over exactly the visible contents, then paints (two by rule, two to four of different colours to brown). */
   private mix(x: Obj): string {
     const w = this.world
-    if (!x.container) return `The ${x.name} is not a container, so it can't be mixed.`
     const items = x.visible()
     if (items.length === 0) return "That container is empty, so there are no items to mix."
-    if (items.length === 1) return `There is only one thing (${items[0]!.name})`
-    const key = (o: Obj) => (o.name === "water" && o.state !== "liquid" ? "" : o.name)
+    if (items.length === 1) return `There is only one thing (${items[items.length - 1]!.descName()})`
+    // water must be liquid and sodium chloride solid to count, as in the original's ingredient lookup
+    const key = (o: Obj) =>
+      (o.name === "water" && o.state !== "liquid") || (o.name === "sodium chloride" && o.state !== "solid") ? "" : o.name
     const names = items.map(key).sort()
     for (const r of RECIPES) {
       const want = [...r.inputs].sort()
@@ -260,14 +293,14 @@ export class Game {
         return r.reply
       }
     }
-    const paints = items.filter((o) => o.kind === "paint" && o.state === "liquid")
-    if (paints.length === items.length && paints.length >= 2 && paints.length <= 4) {
-      const colours = paints.map((p) => p.name.replace(/ paint$/, ""))
+    const colour = (o: Obj) => (o.kind === "paint" && o.state === "liquid" && PAINT_COUNTED.has(o.name) ? o.name.replace(/ paint$/, "") : undefined)
+    const colours = [...new Set(items.map(colour).filter((c): c is string => c !== undefined))]
+    if (colours.length === items.length && items.length <= 4) {
       let product = "brown"
       let reply = "The paints mix to produce brown paint."
       if (colours.length === 2) {
         for (const m of PAINT_MIXES) {
-          if ((colours[0] === m.a && colours[1] === m.b) || (colours[0] === m.b && colours[1] === m.a)) {
+          if (colours.includes(m.a) && colours.includes(m.b)) {
             product = m.product
             reply = m.reply
             break
@@ -278,7 +311,7 @@ export class Game {
       x.add(makeObject(`${product} paint`, []))
       return reply
     }
-    return `Mixing the contents of the ${x.name} does not appear to produce anything new.`
+    return `Mixing the contents of the ${x.descName()} does not appear to produce anything new.`
   }
 
   private use(x: Obj, y: Obj): string {
@@ -316,8 +349,9 @@ export class Game {
     } else if (x.kind === "room") {
       door = w.doorsOf(room).find((d) => w.otherSide(d, room) === x)
       target = x
+      if (!door) return "It's not clear how to get there from here."
     }
-    if (!door || !target) return "It's not clear how to get there from here."
+    if (!door || !target) return `Its not clear how to go to/through a ${x.name}.`
     if (!door.open) return "The door is not open."
     target.add(w.agent)
     return x.kind === "door" ? `You move through the door to the ${target.name}.` : `You move to the ${target.name}.`

@@ -205,10 +205,19 @@ export const inRoomWithOpenDoor = (): UnorderedGoal => ({
   evaluate: (ctx) => ctx.world.doorsOf(ctx.world.agentRoom()).some((d) => d.open)
 })
 
+/** The focused object (the one the first subgoal was satisfied with) is in the inventory, at any depth (a plant in a carried pot counts). */
 export const focusedInInventory = (): UnorderedGoal => ({
   description: "have the focused object in the inventory",
-  evaluate: (ctx) => ctx.focus !== undefined && ctx.focus.parent === ctx.world.inventory
+  evaluate: (ctx) =>
+    ctx.focus !== undefined && (ctx.lastSatisfied === undefined || ctx.lastSatisfied === ctx.focus) && withinContainerNamed(ctx.focus, "inventory")
 })
+
+/** Inside a container with this name, looking up at most 20 levels as the original does. */
+const withinContainerNamed = (o: Obj, name: string): boolean => {
+  let p = o.parent
+  for (let i = 0; p && i < 20; i++, p = p.parent) if (p.name === name) return true
+  return false
+}
 
 /** Some container in the agent's location holds exactly these visible objects. */
 export const objectsInSingleContainer = (names: ReadonlyArray<string>, key?: string, requires?: ReadonlyArray<string>): UnorderedGoal => {

@@ -74,7 +74,7 @@ export const replayGold = (episode: GoldEpisode, variation: Variation, settings:
     const r = game.step(s.action)
     const loggedAccepted = s.observation !== NO_MATCH
     if (loggedAccepted !== r.parsed) acceptanceDiffs.push({ step: i, action: s.action, logged: s.observation, ours: r.observation })
-    if (r.observation === s.observation.trim()) sameObservations++
+    if (r.observation === s.observation) sameObservations++
     else firstObservationDiff ??= { step: i, action: s.action, logged: s.observation, ours: r.observation }
   })
   const last = episode.steps[episode.steps.length - 1]

@@ -96,7 +96,38 @@ const TEMPLATES: ReadonlyArray<Template> = [
   ...["teleport OBJ", "teleport to OBJ", "teleport into OBJ"].map((p) => t("teleport", p, { teleport: true }))
 ]
 
-/** Canonical verb phrase per action, used in the ambiguity prompt. */
+/** Each action's name in the original (ambiguity prompts order and name actions by it). */
+const ORIGINAL_NAME: Readonly<Record<ActionName, string>> = {
+  "look around": "look around",
+  "look at": "look at",
+  "look in": "look in",
+  inventory: "view inventory",
+  task: "task description",
+  open: "open door",
+  close: "close door",
+  activate: "activate",
+  deactivate: "deactivate",
+  move: "move object",
+  "pick up": "pick up",
+  "put down": "put down",
+  pour: "pour object",
+  dunk: "dunk object",
+  mix: "mix",
+  use: "use object",
+  read: "read",
+  eat: "eat",
+  flush: "flush",
+  focus: "focus on",
+  "reset task": "reset task",
+  connect: "connect electrically",
+  disconnect: "disconnect electrically",
+  wait: "wait10",
+  wait1: "wait1",
+  go: "move through door",
+  teleport: "teleport to location"
+}
+
+/** How a prompt option reads: each pattern's first alternative ("pour X in Y", "go X"). */
 const CANONICAL: Readonly<Record<ActionName, string>> = {
   "look around": "look around",
   "look at": "look at OBJ",
@@ -110,8 +141,8 @@ const CANONICAL: Readonly<Record<ActionName, string>> = {
   move: "move OBJ to OBJ",
   "pick up": "pick up OBJ",
   "put down": "put down OBJ",
-  pour: "pour OBJ into OBJ",
-  dunk: "dunk OBJ into OBJ",
+  pour: "pour OBJ in OBJ",
+  dunk: "dunk OBJ in OBJ",
   mix: "mix OBJ",
   use: "use OBJ on OBJ",
   read: "read OBJ",
@@ -123,12 +154,14 @@ const CANONICAL: Readonly<Record<ActionName, string>> = {
   disconnect: "disconnect OBJ",
   wait: "wait",
   wait1: "wait1",
-  go: "go to OBJ",
-  teleport: "teleport to OBJ"
+  go: "go OBJ",
+  teleport: "teleport OBJ"
 }
 
 const ACTION_ORDER = new Map<ActionName, number>(
-  [...new Set(TEMPLATES.map((x) => x.action))].sort().map((a, i) => [a, i] as const)
+  (Object.keys(ORIGINAL_NAME) as Array<ActionName>)
+    .sort((a, b) => (ORIGINAL_NAME[a] < ORIGINAL_NAME[b] ? -1 : ORIGINAL_NAME[a] > ORIGINAL_NAME[b] ? 1 : 0))
+    .map((a, i) => [a, i] as const)
 )
 
 export interface ParsedAction {
@@ -215,19 +248,17 @@ export const parse = (input: string, world: World, electrical: boolean): ParseOu
   return { matches }
 }
 
-/** An object with its chain of containers, as shown in the ambiguity prompt. */
+/** An object with its chain of containers up to the agent's location, as shown in the ambiguity prompt. */
 const located = (o: Obj, world: World): string => {
-  if (o.kind === "room" || o.kind === "door") return o.kind === "door" ? "door" : o.name
   const chain: Array<string> = []
-  let p = o.kind === "terminal" ? o.terminalOf : o.parent
-  if (o.kind === "terminal") chain.push(`on ${o.terminalOf!.descName()}`)
   const room = world.agentRoom()
-  while (p && p.kind !== "universe") {
-    if (o.kind !== "terminal" || p !== o.terminalOf) chain.push(`in ${p.name}`)
-    if (p === room || p.kind === "room") break
-    p = p.parent
+  let p: Obj | undefined = o.kind === "terminal" ? o.terminalOf : o.kind === "door" || o.kind === "drain" ? undefined : o.parent
+  while (p) {
+    chain.push(`in ${p.name}`)
+    if (p === room) break
+    p = p.kind === "terminal" ? p.terminalOf : p.parent
   }
-  const name = o.kind === "terminal" ? o.name : o.descName()
+  const name = o.kind === "door" ? "door" : o.descName()
   return chain.length === 0 ? name : `${name} (${chain.join(", ")})`
 }
 
@@ -241,12 +272,12 @@ export const ambiguityPrompt = (matches: ReadonlyArray<ParsedAction>, world: Wor
   const actions = [...new Set(matches.map((m) => m.action))]
   let head = ""
   if (actions.length > 1) {
-    head = `Ambiguous request: Multiple different possible actions were matched to this input (${actions.join(", ")}). ` +
-      `It's possible the action space needs to be refined to remove this ambiguity.\n`
+    head = `Ambiguous request: Multiple different possible actions were matched to this input (${actions.map((a) => ORIGINAL_NAME[a]).join(", ")}). ` +
+      "It's possible the action space needs to be refined to remove possible duplicate/ambiguous patterns."
   }
   return head +
     "Ambiguous request: Please enter the number for the action you intended (or blank to cancel):\n" +
-    matches.map((m, i) => `${i}:\t${renderAction(m, world)}`).join("\n")
+    matches.map((m, i) => `${i}:\t${renderAction(m, world)}\n`).join("")
 }
 
 export const TEMPLATE_LIST = TEMPLATES

@@ -68,7 +68,7 @@ export const ownReferents = (o: Obj, agentRoom: Obj): Array<string> => {
     case "plant":
       return plantRefs(o)
     case "flower":
-      return o.pollinatedAt >= 0
+      return o.pollinationStep > 0
         ? ["flower", o.name, "wilting flower", `wilting ${o.name}`, d, `wilting ${d}`]
         : ["flower", o.name, d]
     case "pollen":

@@ -217,7 +217,8 @@ describe("ambiguity", () => {
     expect(steps[1]!.obs.split("\n")[0]).toBe(
       "Ambiguous request: Please enter the number for the action you intended (or blank to cancel):"
     )
-    expect(steps[1]!.obs).toContain("0:\tpour red paint (in wood cup, in large cupboard, in art studio) into table (in art studio)")
+    // options follow creation order: the studio's own cups before the cupboard's
+    expect(steps[1]!.obs).toContain("0:\tpour red paint (in wood cup, in art studio) in table (in art studio)\n1:\tpour red paint (in wood cup, in large cupboard, in art studio) in table (in art studio)\n")
     expect(steps[1]!.ticks).toBe(1)
     expect(steps[2]!.obs).toBe(UNKNOWN_ACTION)
     expect(steps[2]!.ticks).toBe(2)
@@ -230,7 +231,9 @@ describe("ambiguity", () => {
   it("trap 7.4: five identical seeds; a new command is consumed as the answer and costs a tick", () => {
     const { g, steps } = play("5-1", 93, ["teleport to bathroom", "pick up seed jar", "teleport to greenhouse", "move orange seed to flower pot 1", "look at flower pot 1"])
     const prompt = steps[3]!.obs.split("\n")
-    expect(prompt.length).toBe(6)
+    // header, five options, and the prompt's closing newline
+    expect(prompt.length).toBe(7)
+    expect(prompt[6]).toBe("")
     expect(prompt[1]).toBe("0:\tmove orange seed (in seed jar, in inventory, in agent, in greenhouse) to flower pot 1 (in greenhouse)")
     expect(steps[3]!.ticks).toBe(3)
     expect(steps[4]!.obs).toBe(UNKNOWN_ACTION)
@@ -359,13 +362,14 @@ describe("environment", () => {
       const seen = yield* env.tasks("seen")
       const unseen = yield* env.tasks("unseen")
       const dev = yield* env.tasks("dev")
-      expect(seen.length).toBe(184)
-      expect(unseen.length).toBe(201)
-      expect(dev.length).toBe(114)
+      expect(seen.length).toBe(194)
+      expect(unseen.length).toBe(211)
+      expect(dev.length).toBe(119)
       expect(seen.every((t) => t.metadata.enabled === true)).toBe(true)
       const types = (env as ReturnType<typeof makeEnvironment>).taskTypes
       expect(types.filter((t) => !t.enabled).every((t) => t.reason.length > 0)).toBe(true)
-      const missing = yield* Effect.exit(env.task("5-2/0"))
+      // 2-3 (unknown melting point) is a topic-1-8 type the paper does not use
+      const missing = yield* Effect.exit(env.task("2-3/0"))
       expect(Exit.isFailure(missing)).toBe(true)
     }))
 

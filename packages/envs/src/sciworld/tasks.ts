@@ -21,6 +21,7 @@ import {
   type SequentialGoal,
   type UnorderedGoal
 } from "./goals"
+import { applyCreationOrder } from "./creation"
 import { connectedParts, isGenerator, wireConnects } from "./electricity"
 import type { Settings } from "./settings"
 import { type Obj, World } from "./world"
@@ -36,9 +37,6 @@ export interface TaskType {
 }
 
 const HEAT = "needs heat transfer and changes of state (heater set points, pairwise conduction, combustion), which this engine does not model yet"
-const POLLINATION =
-  "fruit needs cross-pollination by bees, whose movement is random in the original (its stream is not recorded) and, with openContainers, starts at the first tick; the time to fruit cannot be reproduced, so the type is left out rather than scored on a guessed bee model (the inventory-orange shortcut of the orange variations is still reproduced)"
-
 const tt = (id: string, etoId: number, name: string, maxSteps: number, reason = ""): TaskType => ({
   id,
   etoId,
@@ -64,7 +62,7 @@ export const TASK_TYPES: ReadonlyArray<TaskType> = [
   tt("4-3", 14, "find-plant", 15),
   tt("4-4", 11, "find-animal", 15),
   tt("5-1", 16, "grow-plant", 30),
-  tt("5-2", 15, "grow-fruit", 60, POLLINATION),
+  tt("5-2", 15, "grow-fruit", 60),
   tt("6-1", 17, "chemistry-mix", 60),
   tt("6-2", 18, "chemistry-mix-paint-secondary-color", 15),
   tt("6-3", 19, "chemistry-mix-paint-tertiary-color", 30),
@@ -445,7 +443,7 @@ const goalsFor = (v: Variation): Goals => {
           ...["seed", "seedling", "adult", "reproducing"].flatMap((st) => [stageCount(st, 1), stageCount(st, 2)]),
           {
             description: "open the bee hive",
-            evaluate: (ctx) => ctx.world.findAll((o) => o.name === "bee hive").some((h) => h.open)
+            evaluate: (ctx) => ctx.world.findAll((o) => o.name === "bee hive", ctx.world.agentRoom()).some((h) => h.open)
           },
           inRoomWithObject("adult bee", undefined, ["reproducing2"]),
           inRoomWithObject(type)
@@ -545,6 +543,7 @@ const layoutsOf = (v: Variation): Record<string, Array<LayoutNode>> => {
 export const newGame = (v: Variation, settings: Settings): Game => {
   const rng = Random.make(`sciworld:${v.id}/${v.variation}`)
   const world = new World(layoutsOf(v), v.start_room, { openContainers: settings.openContainers, rng, electrical: v.id.startsWith("3-") })
+  applyCreationOrder(world, v.task_objects)
   if (!settings.inventoryOrange) for (const o of world.inventory.children.slice()) if (o.name === "orange") world.destroy(o)
   if (v.id === "6-1") {
     const product = str(v, "result")

@@ -69,8 +69,18 @@ export type Kind =
 
 let nextUuid = 1
 
+/** Reserves `n` consecutive uuids above every one handed out so far; returns the first. */
+export const reserveUuids = (n: number): number => {
+  const first = nextUuid
+  nextUuid += n
+  return first
+}
+
 export class Obj {
-  readonly uuid: number
+  /** Creation order (reassigned once at build to the original's order, see creation.ts). */
+  uuid: number
+  /** The name the layout gave the object (before any renaming). */
+  layoutName = ""
   parent: Obj | undefined = undefined
   readonly children: Array<Obj> = []
   container = false
@@ -103,7 +113,14 @@ export class Obj {
   badTemp = 0
   // flowers and pollen
   plantOf: Obj | undefined = undefined
-  pollinatedAt = -1
+  /** Flowers: ticks since pollination (0 = not pollinated); the fruit forms after 5. */
+  pollinationStep = 0
+  /** Plants: the current stage's "sickly" flag (short of water, soil or a bearable temperature). */
+  sickly = false
+  /** Drains of sinks, bathtubs and toilets: portals, not contents (never listed as contents, never heated). */
+  readonly portals: Array<Obj> = []
+  /** Toilets: ticks into a flush (0 = not flushing). */
+  flushStage = 0
   // combustion
   burnLeft = 0
   burned = false
@@ -127,7 +144,6 @@ export class Obj {
   descName(): string {
     let base = this.name
     if (this.kind === "animal") base = animalDisplayName(this.species, this.cycle, this.stage)
-    else if (this.kind === "plant") base = this.plantName()
     if (this.burnLeft > 0) return `${base} (on fire)`
     if (this.burned) return `burned ${base}`
     return base
@@ -140,7 +156,7 @@ export class Obj {
 
   /** Plants under stress (the original's "sickly"). */
   unwell(): boolean {
-    return this.noWater > 0 || this.noSoil > 0 || this.badTemp > 0
+    return this.sickly
   }
 
   isLiving(): boolean {
@@ -219,9 +235,10 @@ const inline = (objs: ReadonlyArray<Obj>): string => {
   return vis.length === 0 ? "nothing" : vis.map((o) => cursory(o)).join(", ")
 }
 
-const multiline = (objs: ReadonlyArray<Obj>): string => {
+/** One line per visible object ("\tnothing" when none), sorted by name then creation; detailed descriptions on request. */
+export const multiline = (objs: ReadonlyArray<Obj>, detail = false): string => {
   const vis = sortByName(objs.filter((o) => !o.hidden))
-  return vis.length === 0 ? "\tnothing\n" : vis.map((o) => `\t${cursory(o)}\n`).join("")
+  return vis.length === 0 ? "\tnothing\n" : vis.map((o) => `\t${describe(o, detail)}\n`).join("")
 }
 
 const doorPart = (o: Obj, detailed: boolean): string => {
@@ -270,7 +287,10 @@ const describe = (o: Obj, detail: boolean): string => {
     case "box":
       return `a ${dn} (containing ${inline(o.children)})`
     case "furniture":
-      return detail ? `a ${dn}. On the ${dn} is: \n${multiline(o.children)}` : `a ${dn}. On the ${dn} is: ${inline(o.children)}.`
+      // tables list their contents line by line when looked at; chairs, couches, beds and mattresses never do
+      return detail && !o.nouns.includes("sittable")
+        ? `a ${dn}. On the ${dn} is: \n${multiline(o.children)}`
+        : `a ${dn}. On the ${dn} is: ${inline(o.children)}.`
     case "cabinet":
       return `a ${dn}. ${doorPart(o, detail)}`
     case "cooler":
@@ -279,12 +299,14 @@ const describe = (o: Obj, detail: boolean): string => {
       return `a ${dn}, which is turned ${o.on ? "on" : "off"}. ${doorPart(o, detail)}`
     case "stove":
       return `a ${dn}, which is turned ${o.on ? "on" : "off"}. On the ${dn} is: ${inline(o.children)}.`
-    case "sink":
-      return `a ${dn}, which is turned ${o.on ? "on" : "off"}. In the ${dn} is: ${inline(o.children)}.`
+    case "sink": {
+      const base = `a ${dn}, which is turned ${o.on ? "on" : "off"}. In the ${dn} is: ${inline(o.children)}.`
+      return detail ? base + o.portals.map((p) => ` The ${p.name} is ${p.open ? "open" : "closed"}.`).join("") : base
+    }
     case "toilet":
-      return `a ${dn}. In the ${dn} is: ${inline(o.children)}.`
+      return `a ${dn}${o.flushStage > 0 ? ", which is flushing" : ""}. In the ${dn} is: ${inline([...o.children, ...o.portals])}.`
     case "drain":
-      return "A drain, which is open"
+      return `A drain, which is ${o.open ? "open" : "closed"}`
     case "drawer":
       if (!detail) return `a ${dn}`
       return o.open ? `a ${dn}. In the ${dn} is: \n${multiline(o.children)}` : `a ${dn}.  The drawer is closed.`
@@ -301,14 +323,16 @@ const describe = (o: Obj, detail: boolean): string => {
     case "animal":
       return `a ${dn}${o.noWater < 0 ? " (that looks unwell)" : ""}`
     case "plant": {
-      if (o.stage === "dead") return `a dead ${o.plantName()}`
-      if (o.stage === "seed") return `a ${dn}`
-      const base = `a ${dn} in the ${o.stage} stage${plantUnwell(o) ? " (that looks unwell)" : ""}`
+      // listed by type and stage ("lemon tree"), whatever the name is
+      const pn = o.descName().replace(o.name, o.plantName())
+      if (o.stage === "dead") return `a dead ${pn}`
+      if (o.stage === "seed") return `a ${pn}`
+      const base = `a ${pn} in the ${o.stage} stage${plantUnwell(o) ? " (that looks unwell)" : ""}`
       const vis = o.visible()
-      return vis.length === 0 ? base : `${base}. On the ${dn} you see: ${inline(vis)}. `
+      return vis.length === 0 ? base : `${base}. On the ${pn} you see: ${inline(vis)}. `
     }
     case "flower":
-      return o.pollinatedAt >= 0 ? "a wilting flower" : "a flower"
+      return o.pollinationStep > 0 ? "a wilting flower" : "a flower"
     case "bulb":
     case "switch":
     case "generator": {
@@ -400,7 +424,8 @@ const makeBase = (name: string, attrs: ReadonlyArray<string>): Obj => {
     return o
   }
   if (attrs.length >= 2 && /^(seed|seedling|adult|reproducing|dead)$/.test(attrs[1]!)) {
-    const o = new Obj(name, "plant")
+    // fruit trees are created as "plant" (peas as "pea") and take their stage name on their first tick
+    const o = new Obj(attrs[0] === "pea" ? "pea" : "plant", "plant")
     o.species = attrs[0]!
     o.stage = attrs[1]!
     o.material = MATERIALS["plant matter"]
@@ -489,6 +514,15 @@ const device = (o: Obj, activable = true): Obj => {
   return fixed(o)
 }
 
+/** Sinks, bathtubs and toilets drain to the sewer through an open drain (liquids leave at the end of the device's tick). */
+const withDrain = (o: Obj): Obj => {
+  const drain = fixed(simple("drain", "drain"))
+  drain.closable = true
+  drain.parent = o
+  o.portals.push(drain)
+  return o
+}
+
 const makeNamed = (name: string): Obj => {
   switch (name) {
     case "table":
@@ -528,14 +562,9 @@ const makeNamed = (name: string): Obj => {
       return device(containerOf(simple(name, "stove", ["stove"]), false))
     case "sink":
     case "bathtub":
-      return device(containerOf(simple(name, "sink", [name], name === "sink" ? "steel" : "ceramic"), false))
-    case "toilet": {
-      const o = device(containerOf(simple(name, "toilet", ["toilet"], "steel"), false))
-      const drain = fixed(simple("drain", "drain"))
-      drain.closable = true
-      o.add(drain)
-      return o
-    }
+      return withDrain(device(containerOf(simple(name, "sink", [name], name === "sink" ? "steel" : "ceramic"), false)))
+    case "toilet":
+      return withDrain(device(containerOf(simple(name, "toilet", ["toilet"], "steel"), false)))
     case "metal pot":
       return vessel(name, ["pot", "metal pot"], "steel")
     case "glass cup":
@@ -727,8 +756,6 @@ const exchange = (a: Obj, b: Obj): void => {
   b.temperature += 0.1 * c * (a.temperature - b.temperature)
 }
 
-/** Cursory display of fruits with colours ("a red apple"). */
-const fruitDisplay: Readonly<Record<string, string>> = { apple: "red apple", apricot: "orange apricot" }
 
 // ---------------------------------------------------------------------------
 // The world
@@ -783,7 +810,7 @@ export class World {
       }
       const name = /^bee \d+$/.test(node.name) ? "bee" : node.name
       const o = makeObject(name, node.attrs)
-      if (fruitDisplay[o.name] && o.kind === "fruit") o.display = fruitDisplay[o.name]
+      o.layoutName = node.name
       if (o.kind === "recipe") o.title = "instructions to make"
       parent.add(o)
       for (const c of node.children) build(c, o)
@@ -843,7 +870,10 @@ export class World {
     for (const c of root.children) {
       out.push(c)
       for (const t of c.terminals) out.push(t)
-      if (c.container && c.open) this.accessible(c, out)
+      if (c.container && c.open) {
+        this.accessible(c, out)
+        for (const p of c.portals) out.push(p)
+      }
     }
     return out
   }
@@ -908,6 +938,16 @@ export class World {
     this.conduction(o)
     this.stateChange(o)
     for (const c of o.children.slice()) if (c.parent === o) this.tickObject(c)
+    for (const p of o.portals) if (p.open) for (const c of o.children.slice()) if (c.material && c.state === "liquid") this.destroy(c)
+  }
+
+  /** A running tap: water into every open container inside that has none, then into the device itself. */
+  private fillWithWater(o: Obj): void {
+    const isWater = (c: Obj) => c.material === MATERIALS.water
+    for (const c of o.children.slice()) {
+      if (c.container && c.open && !c.children.some(isWater)) this.spawn(makeObject("water", []), c)
+    }
+    if (!o.children.some(isWater)) this.spawn(makeObject("water", []), o)
   }
 
   private classTick(o: Obj): void {
@@ -930,18 +970,22 @@ export class World {
         if (o.name === "fountain" && !o.children.some((c) => c.name === "water")) this.spawn(makeObject("water", []), o)
         break
       case "sink":
-        if (o.on) {
-          const room = o.room()
-          if (!o.children.some((c) => c.name === "water")) this.spawn(makeObject("water", []), o)
-          for (const c of o.children) {
-            if (c.container && c.open && c.kind !== "plant" && !c.children.some((x) => x.name === "water")) {
-              this.spawn(makeObject("water", []), c)
-            }
-          }
-          void room
-        } else {
-          for (const c of o.children.slice()) if (c.state === "liquid" && !c.container) this.destroy(c)
+        if (o.on) this.fillWithWater(o)
+        break
+      case "toilet":
+        if (o.on && o.flushStage === 0) {
+          o.flushStage = 1
+          for (const p of o.portals) p.open = true
         }
+        if (o.flushStage > 0) {
+          this.fillWithWater(o)
+          o.flushStage++
+          if (o.flushStage > 5) {
+            o.on = false
+            o.flushStage = 0
+          }
+        }
+        if (o.flushStage === 0) for (const p of o.portals) p.open = false
         break
       case "flower":
         this.flowerTick(o)
@@ -978,118 +1022,152 @@ export class World {
     }
   }
 
+  /**
+   * A bee's tick, as the original's: in a flower, collect pollen or leave (half each); elsewhere,
+   * fly into a random reachable flower or leave (half each). Leaving a room takes a random open door,
+   * leaving an open container (hive, flower) drops the bee into the room. Draws come from this
+   * engine's seeded generator (the original's stream is not recorded).
+   */
   private beeTick(o: Obj): void {
     const rng = this.options.rng
-    if (rng.next() >= 0.5) return
-    const parent = o.parent!
-    if (parent.kind === "flower") {
-      // pick up pollen or leave the flower
-      const pollen = parent.children.find((c) => c.kind === "pollen")
-      if (pollen && rng.next() < 0.5) o.add(pollen)
-      else {
-        const room = o.room()
-        if (room) room.add(o)
-      }
-      return
-    }
-    if (parent.kind !== "room") {
-      // inside a hive or other container: leave when it is open
-      if (parent.open && parent.room()) parent.room()!.add(o)
-      return
-    }
-    const flowers = this.accessible(parent).filter((c) => c.kind === "flower")
-    const doors = this.doorsOf(parent).filter((d) => d.open)
-    const options = flowers.length + doors.length
-    if (options === 0) return
-    const k = rng.int(options)
-    if (k < flowers.length) flowers[k]!.add(o)
-    else this.otherSide(doors[k - flowers.length]!, parent).add(o)
+    const here = o.parent!
+    if (here.kind === "flower") {
+      if (rng.int(2) === 0) this.collectPollen(o, here)
+      else this.wander(o, here)
+    } else if (rng.int(2) === 1) {
+      const flowers = this.accessible(here).filter((c) => c.kind === "flower")
+      if (flowers.length > 0) flowers[rng.int(flowers.length)]!.add(o)
+    } else this.wander(o, here)
   }
 
+  private wander(bee: Obj, here: Obj): void {
+    if (here.kind === "room") {
+      const doors = this.doorsOf(here).filter((d) => d.open)
+      if (doors.length > 0) this.otherSide(doors[this.options.rng.int(doors.length)]!, here).add(bee)
+      return
+    }
+    const room = here.room()
+    if (here.open && room) room.add(bee)
+  }
+
+  private collectPollen(bee: Obj, flower: Obj): void {
+    if (bee.children.filter((c) => c.kind === "pollen").length > 5) return
+    const pollens = flower.children.filter((c) => c.kind === "pollen")
+    if (pollens.length > 0) bee.add(pollens[this.options.rng.int(pollens.length)]!)
+  }
+
+  /** A plant's life stage tick (each stage keeps its own counters; see the original's plant life stages). */
   private plantTick(o: Obj): void {
-    if (o.stage === "dead") return
-    const pot = o.parent!
-    const water = pot.children.find((c) => c.name === "water" && c.state === "liquid")
-    const soil = pot.children.some((c) => c.kind === "soil")
-    const room = o.room()
-    const t = room && room.name === "outside" ? 10 : 10
-    void t
-    const hasWater = water !== undefined
+    // the name follows the life stage of the previous tick ("plant" until the first tick, as created)
+    o.name = o.plantName()
+    const pot = o.parent
+    if (!pot) return
+    if (o.stage === "dead") {
+      // a dead plant sheds what it holds; a flower's contents fall out and the flower goes
+      for (const c of o.children.slice()) {
+        if (c.kind === "flower") {
+          for (const x of c.children.slice()) pot.add(x)
+          this.destroy(c)
+        } else pot.add(c)
+      }
+      return
+    }
+    const named = (n: string) => pot.children.find((c) => c.name === n)
+    const toStage = (stage: PlantStage) => {
+      o.stage = stage
+      o.growTicks = 0
+      o.noWater = 0
+      o.noSoil = 0
+      o.badTemp = 0
+    }
     if (o.stage === "seed") {
-      if (hasWater && soil) {
-        o.growTicks++
-        if (o.growTicks >= 10) {
-          this.destroy(water!)
-          o.stage = "seedling"
-          o.growTicks = 0
-        }
+      const water = named("water")
+      if (!water || !named("soil")) return
+      if (++o.growTicks >= 10) {
+        this.destroy(water)
+        toStage("seedling")
       }
       return
     }
-    o.noWater = hasWater ? 0 : o.noWater + 1
-    o.noSoil = soil ? 0 : o.noSoil + 1
-    const stressed = !hasWater || !soil
-    if (o.stage === "seedling") {
-      if (o.noWater >= 20 || o.noSoil >= 5) {
-        o.stage = "dead"
-        return
+    const seedling = o.stage === "seedling"
+    const maxNoWater = seedling ? 20 : 50
+    let stressed = false
+    let sickly = false
+    let died = false
+    const water = named("water")
+    if (water) {
+      o.noWater = 0
+      if (!seedling) this.destroy(water)
+    } else {
+      o.noWater++
+      if (seedling) stressed = true
+      if (o.noWater >= maxNoWater / 2) {
+        sickly = true
+        stressed = true
       }
-      o.growTicks = stressed ? 0 : o.growTicks + 1
-      if (o.growTicks >= 10) {
-        this.destroy(water!)
-        o.stage = "adult"
-        o.growTicks = 0
-      }
-      return
+      if (o.noWater >= maxNoWater) died = true
     }
-    // adult / reproducing
-    if (hasWater) this.destroy(water!)
-    if (o.noWater >= 50 || o.noSoil >= 5) {
-      o.stage = "dead"
+    if (named("soil")) o.noSoil = 0
+    else {
+      stressed = true
+      if (++o.noSoil >= 2) sickly = true
+      if (o.noSoil >= 5) died = true
+    }
+    if (o.temperature >= 50 || o.temperature <= 0) {
+      sickly = true
+      if (++o.badTemp >= 5) died = true
+    } else o.badTemp = 0
+    o.sickly = sickly
+    if (died) {
+      toStage("dead")
       return
     }
     if (stressed) return
     o.growTicks++
-    if (o.stage === "adult" && o.growTicks >= 5) {
-      o.stage = "reproducing"
-      o.growTicks = 0
-    } else if (o.stage === "reproducing" && o.growTicks >= 5) {
+    if (seedling && o.growTicks >= 10) {
+      if (water) this.destroy(water)
+      toStage("adult")
+    } else if (o.stage === "adult" && o.growTicks >= 5) toStage("reproducing")
+    else if (o.stage === "reproducing" && o.growTicks >= 5) {
       o.growTicks = 0
       if (!o.children.some((c) => c.kind === "flower")) {
         const f = new Obj("flower", "flower")
         f.container = true
         f.plantOf = o
-        f.material = MATERIALS.flower ?? MATERIALS["plant matter"]
-        o.add(f)
+        f.material = MATERIALS["plant matter"]
+        f.state = "solid"
+        this.spawn(f, o)
       }
     }
   }
 
+  /** A flower grows its own pollen and is pollinated by another same-type plant's pollen (loose or on a bee); the fruit forms 5 ticks later. */
   private flowerTick(f: Obj): void {
     const plant = f.plantOf!
-    if (f.pollinatedAt >= 0) {
-      if (this.ticks - f.pollinatedAt >= 5 && f.parent) {
+    if (f.pollinationStep > 0) {
+      if (++f.pollinationStep > 5 && f.parent) {
         const host = f.parent
+        this.spawn(makeObject(plant.species, []), host)
+        for (const c of f.children.slice()) host.add(c)
         this.destroy(f)
-        const fruit = makeObject(plant.species, [])
-        if (fruitDisplay[fruit.name]) fruit.display = fruitDisplay[fruit.name]
-        host.add(fruit)
       }
-      return
-    }
-    const pollens: Array<Obj> = []
-    for (const c of f.children) {
-      if (c.kind === "pollen") pollens.push(c)
-      if (c.kind === "animal") for (const p of c.children) if (p.kind === "pollen") pollens.push(p)
-    }
-    if (pollens.some((p) => p.plantOf !== plant && p.plantOf!.species === plant.species)) {
-      f.pollinatedAt = this.ticks
       return
     }
     if (!f.children.some((c) => c.kind === "pollen" && c.plantOf === plant)) {
       const p = new Obj("pollen", "pollen")
       p.plantOf = plant
-      f.add(p)
+      p.material = MATERIALS["plant matter"]
+      p.state = "solid"
+      this.spawn(p, f)
+    }
+    const pollinates = (p: Obj) => p.kind === "pollen" && p.plantOf !== plant && p.plantOf!.species === plant.species
+    for (const c of f.children.slice()) {
+      const hit = pollinates(c) ? c : c.children.find(pollinates)
+      if (hit) {
+        this.destroy(hit)
+        f.pollinationStep = 1
+        return
+      }
     }
   }
 
