@@ -13,9 +13,9 @@ import * as Flags from "../Flags"
 import { Io, println } from "../Io"
 import { makeProgress } from "../Progress"
 
-const engineFlag = Flag.Literals("engine", ["auto", "cpu", "tfjs"]).pipe(
+const engineFlag = Flag.Literals("engine", ["auto", "native", "cpu", "tfjs"]).pipe(
   Flag.withDefault("auto" as const),
-  Flag.withDescription("Compute engine: cpu (our kernels), tfjs (@tensorflow/tfjs, GPU when available), auto (tfjs on a GPU, else cpu)")
+  Flag.withDescription(Engines.engineHelp)
 )
 const checkpointFlag = Flag.String("checkpoint").pipe(Flag.withMetavar("dir"), Flag.withDescription("Checkpoint directory"))
 const instructionFileFlag = Flag.String("instruction-file").pipe(
