@@ -36,7 +36,6 @@ export interface TaskType {
   readonly reason: string
 }
 
-const HEAT = "needs heat transfer and changes of state (heater set points, pairwise conduction, combustion), which this engine does not model yet"
 const tt = (id: string, etoId: number, name: string, maxSteps: number, reason = ""): TaskType => ({
   id,
   etoId,
