@@ -7,7 +7,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
 import { Effect, Result, Schema } from "effect"
-import { DataFileError, describeSchemaError, oneLine } from "./Errors"
+import { DataFileError, oneLine } from "./Errors"
+import { describeSchemaError } from "./SchemaErrors"
 
 /** Reads a text file, gunzipping `.gz` files. */
 export const readText = (file: string, hint?: string): Effect.Effect<string, DataFileError> =>

@@ -2,6 +2,7 @@
  * Errors of the command line itself, and how any failure becomes the one line
  * a user sees.
  */
+import { oneLine } from "@eto/core"
 import { Data } from "effect"
 import type { CliError } from "effect/cli"
 
@@ -12,7 +13,9 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly 
   }
 }
 
-const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
+/** A token from the command line as shown in a message: quoted, with control characters escaped. */
+export const shown = (token: string): string =>
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(token) || token === "" ? JSON.stringify(token) : `'${token}'`
 
 const suggest = (suggestions: ReadonlyArray<string>): string =>
   suggestions.length > 0 ? ` (did you mean ${suggestions.join(" or ")}?)` : ""
@@ -21,9 +24,9 @@ const suggest = (suggestions: ReadonlyArray<string>): string =>
 export const describeCliError = (error: CliError.CliError): string => {
   switch (error._tag) {
     case "UnrecognizedOption":
-      return `unknown flag ${error.option}${suggest(error.suggestions)}`
+      return `unknown flag ${/^-+[\w-]*$/.test(error.option) ? error.option : shown(error.option)}${suggest(error.suggestions)}`
     case "UnknownSubcommand":
-      return `unknown command '${error.subcommand}'${suggest(error.suggestions)}`
+      return `unknown command ${shown(error.subcommand)}${suggest(error.suggestions)}`
     case "MissingOption":
       return `missing required flag --${error.option}`
     case "MissingArgument":

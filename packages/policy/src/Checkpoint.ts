@@ -14,8 +14,8 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { DataFileError } from "@eto/core"
-import { Effect, Schema } from "effect"
+import { DataFileError, describeSchemaError } from "@eto/core"
+import { Effect, Result, Schema } from "effect"
 import type { GPTConfig, Params } from "./Engine"
 import { paramShapes } from "./Engine"
 import * as Safetensors from "./Safetensors"
@@ -29,15 +29,18 @@ export const FILES = {
   training: "training.json"
 } as const
 
+/** A whole number in [1, max]. */
+const Count = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: max }))
+
 export const HfConfig = Schema.Struct({
   model_type: Schema.Literal("gpt2"),
-  vocab_size: Schema.Number,
-  n_positions: Schema.Number,
-  n_embd: Schema.Number,
-  n_layer: Schema.Number,
-  n_head: Schema.Number,
-  n_inner: Schema.optionalKey(Schema.NullOr(Schema.Number)),
-  layer_norm_epsilon: Schema.optionalKey(Schema.Number),
+  vocab_size: Count(1 << 20),
+  n_positions: Count(1 << 20),
+  n_embd: Count(1 << 16),
+  n_layer: Count(1 << 10),
+  n_head: Count(1 << 10),
+  n_inner: Schema.optionalKey(Schema.NullOr(Count(1 << 18))),
+  layer_norm_epsilon: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0))),
   activation_function: Schema.optionalKey(Schema.Literals(["gelu_new", "gelu_pytorch_tanh"])),
   tie_word_embeddings: Schema.optionalKey(Schema.Boolean),
   eto_value_head: Schema.optionalKey(Schema.Boolean)
@@ -104,9 +107,9 @@ export const hfConfigJson = (c: GPTConfig, tok: Tokenizer | undefined): Record<s
 
 /** Parses a GPT2Config JSON into our config; only the architecture we implement is accepted. */
 export const configFromJson = (json: unknown, file: string): GPTConfig => {
-  const exit = Schema.decodeUnknownExit(HfConfig)(json)
-  if (exit._tag === "Failure") throw fail(file, `not a GPT-2 config: ${String(exit.cause).split("\n")[0]}`)
-  const j = exit.value
+  const decoded = Schema.decodeUnknownResult(HfConfig)(json)
+  if (Result.isFailure(decoded)) throw fail(file, `not a GPT-2 config: ${describeSchemaError(decoded.failure)}`)
+  const j = decoded.success
   if (j.n_inner !== undefined && j.n_inner !== null && j.n_inner !== 4 * j.n_embd) {
     throw fail(file, `n_inner ${j.n_inner} is not 4 * n_embd`)
   }
@@ -151,6 +154,8 @@ export const paramsFromSafetensors = (buf: Uint8Array, config: GPTConfig, file: 
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw fail(file, `tensor ${name} has shape [${t.shape.join(", ")}], config needs [${shape.join(", ")}]`)
     }
+    const bad = t.data.findIndex((x) => !Number.isFinite(x))
+    if (bad >= 0) throw fail(file, `tensor ${name} holds a non-finite value (${t.data[bad]}) at index ${bad}`)
     out.set(name, t)
   }
   return out
@@ -231,9 +236,9 @@ export const loadSync = (dir: string): Checkpoint => {
   const trainFile = path.join(dir, FILES.training)
   let training: TrainingMeta | undefined
   if (fs.existsSync(trainFile)) {
-    const exit = Schema.decodeUnknownExit(TrainingMeta)(readJson(trainFile))
-    if (exit._tag === "Failure") throw fail(trainFile, `bad training metadata: ${String(exit.cause).split("\n")[0]}`)
-    training = exit.value
+    const decoded = Schema.decodeUnknownResult(TrainingMeta)(readJson(trainFile))
+    if (Result.isFailure(decoded)) throw fail(trainFile, `bad training metadata: ${describeSchemaError(decoded.failure)}`)
+    training = decoded.success
   }
   return { config, params, tokenizer, optimizer, training }
 }

@@ -65,6 +65,9 @@ export const parseHeader = (buf: Uint8Array): Parsed => {
     const info = decodeInfo(value)
     if (info._tag === "Failure") throw new SafetensorsError(`bad entry for tensor '${name}'`)
     const { dtype, shape, data_offsets: [b, e] } = info.value
+    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new SafetensorsError(`tensor '${name}': shape [${shape.join(", ")}] is not a list of sizes`)
+    }
     const count = shape.reduce((a, s) => a * s, 1)
     if (!(Number.isInteger(b) && Number.isInteger(e) && b >= 0 && e >= b && e <= dataLen)) {
       throw new SafetensorsError(`tensor '${name}': offsets [${b}, ${e}] outside the ${dataLen}-byte data section`)

@@ -8,7 +8,8 @@
  * Ids: 0..255 are the single bytes, then one id per merge in merge order, then
  * the special tokens.
  */
-import { Schema } from "effect"
+import { describeSchemaError } from "@eto/core"
+import { Result, Schema } from "effect"
 
 /** Special tokens delimiting a rendered conversation. */
 export const SPECIAL = {
@@ -362,31 +363,30 @@ export const TokenizerJson = Schema.Struct({
 
 /** Builds a tokenizer from a parsed `tokenizer.json`. */
 export const fromJSON = (json: unknown): Tokenizer => {
-  const exit = Schema.decodeUnknownExit(TokenizerJson)(json)
-  if (exit._tag === "Failure") {
-    throw new TokenizerError(`not a byte-level BPE tokenizer.json: ${String(exit.cause).split("\n")[0]}`)
+  const decoded = Schema.decodeUnknownResult(TokenizerJson)(json)
+  if (Result.isFailure(decoded)) {
+    throw new TokenizerError(`not a byte-level BPE tokenizer.json: ${describeSchemaError(decoded.failure)}`)
   }
-  const j = exit.value
+  const j = decoded.success
+  const entries: Array<readonly [string, number]> = [
+    ...Object.entries(j.model.vocab),
+    ...(j.added_tokens ?? []).map((t) => [t.content, t.id] as const)
+  ]
+  for (const [t, id] of entries) {
+    if (!Number.isSafeInteger(id) || id < 0) throw new TokenizerError(`token '${t}' has a bad id ${id}`)
+  }
+  // Ids must run 0..size-1 without a hole; checked before anything of that size is allocated.
+  const ids = [...new Set(entries.map(([, id]) => id))].sort((a, b) => a - b)
+  const hole = ids.findIndex((id, i) => id !== i)
+  if (hole >= 0) throw new TokenizerError(`vocabulary has no token with id ${hole}`)
+  const size = ids.length
   const specials = new Map<string, number>()
-  const size = Math.max(
-    -1,
-    ...Object.values(j.model.vocab),
-    ...(j.added_tokens ?? []).map((t) => t.id)
-  ) + 1
   const vocab: Array<string> = new Array(size).fill("")
-  const seen: Array<boolean> = new Array(size).fill(false)
-  for (const [t, id] of Object.entries(j.model.vocab)) {
-    if (!Number.isInteger(id) || id < 0) throw new TokenizerError(`token '${t}' has a bad id ${id}`)
-    vocab[id] = t
-    seen[id] = true
-  }
+  for (const [t, id] of Object.entries(j.model.vocab)) vocab[id] = t
   for (const t of j.added_tokens ?? []) {
     vocab[t.id] = t.content
-    seen[t.id] = true
     specials.set(t.content, t.id)
   }
-  const hole = seen.indexOf(false)
-  if (hole >= 0) throw new TokenizerError(`vocabulary has no token with id ${hole}`)
   const merges = j.model.merges.map((m): readonly [string, string] => {
     if (typeof m !== "string") return [m[0], m[1]]
     const at = m.indexOf(" ", 1)

@@ -7,8 +7,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
-import { Effect, Schema } from "effect"
-import { DataFileError, Paths } from "@eto/core"
+import { Effect, Result, Schema } from "effect"
+import { DataFileError, describeSchemaError, Paths } from "@eto/core"
 import { compileDomain, compileGame, type CompiledDomain, type GameData } from "./Game"
 import { Grammar, parseGrammarFile } from "./Grammar"
 import { parseDomain } from "./Pddl"
@@ -83,7 +83,7 @@ export const parseGames = (
 ): Effect.Effect<Array<LoadedGame>, DataFileError> =>
   Effect.suspend(() => {
     const keep = only === undefined ? undefined : typeof only === "function" ? only : (id: string) => only.has(id)
-    const decode = Schema.decodeUnknownExit(GameRecord)
+    const decode = Schema.decodeUnknownResult(GameRecord)
     const out: Array<LoadedGame> = []
     const ids = new Set<string>()
     let start = 0
@@ -107,9 +107,9 @@ export const parseGames = (
       } catch (e) {
         return fail(`invalid JSON: ${(e as Error).message}`)
       }
-      const exit = decode(json)
-      if (exit._tag === "Failure") return fail(`bad game record: ${String(exit.cause).split("\n").slice(0, 3).join(" ")}`)
-      const rec = exit.value
+      const decoded = decode(json)
+      if (Result.isFailure(decoded)) return fail(`bad game record: ${describeSchemaError(decoded.failure)}`)
+      const rec = decoded.success
       const id = `${rec.split}/${rec.name}`
       if (ids.has(id)) return fail(`game ${id}: duplicate game`)
       ids.add(id)

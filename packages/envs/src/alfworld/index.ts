@@ -10,8 +10,9 @@
  * folder and name, e.g.
  * `valid_unseen/pick_heat_then_place_in_recep-Potato-None-Fridge-10/trial_T20190909_123918_983775`.
  */
-import { Effect, Schema } from "effect"
+import { Effect, Result, Schema } from "effect"
 import {
+  describeSchemaError,
   type Episode,
   FORMAT_ERROR_OBSERVATION,
   InvalidInput,
@@ -178,11 +179,11 @@ const decodeSettings = (settings: LoadOptions["settings"]): Effect.Effect<{ maxS
         return Effect.fail(new InvalidInput({ reason: `alfworld: unknown setting '${key}' (known: ${SETTINGS.map((s) => s.name).join(", ")})` }))
       }
     }
-    const exit = Schema.decodeUnknownExit(Settings)(given)
-    if (exit._tag === "Failure") {
-      return Effect.fail(new InvalidInput({ reason: `alfworld: bad setting: ${String(exit.cause).split("\n")[0]}` }))
+    const decoded = Schema.decodeUnknownResult(Settings)(given)
+    if (Result.isFailure(decoded)) {
+      return Effect.fail(new InvalidInput({ reason: `alfworld: bad setting ${describeSchemaError(decoded.failure)}` }))
     }
-    return Effect.succeed({ maxSteps: exit.value.max_steps ?? MAX_STEPS })
+    return Effect.succeed({ maxSteps: decoded.success.max_steps ?? MAX_STEPS })
   })
 
 export const module: EnvModule = {

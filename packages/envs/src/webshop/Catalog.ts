@@ -7,8 +7,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
-import { Effect, Schema } from "effect"
-import { DataFileError, Jsonl } from "@eto/core"
+import { Effect, Result, Schema } from "effect"
+import { DataFileError, describeSchemaError, Jsonl } from "@eto/core"
 import { PyRandom } from "./PyRandom"
 
 export const PRODUCTS_FILE = "products_1000.jsonl.gz"
@@ -150,22 +150,22 @@ const decodeInstructions = (text: string, file: string): Effect.Effect<Instructi
     if (typeof json !== "object" || json === null || Array.isArray(json)) {
       return Effect.fail(new DataFileError({ path: file, line: 1, reason: "expected a JSON object keyed by asin", hint: DATA_HINT }))
     }
-    const decodeEntry = Schema.decodeUnknownExit(InstructionEntry)
+    const decodeEntry = Schema.decodeUnknownResult(InstructionEntry)
     const out: Record<string, typeof InstructionEntry.Type> = {}
     for (const [asin, value] of Object.entries(json)) {
-      const exit = decodeEntry(value)
-      if (exit._tag === "Failure") {
+      const decoded = decodeEntry(value)
+      if (Result.isFailure(decoded)) {
         const at = text.indexOf(JSON.stringify(asin))
         return Effect.fail(
           new DataFileError({
             path: file,
             line: at >= 0 ? lineOfOffset(text, at) : undefined,
-            reason: `bad entry for ${asin}: ${String(exit.cause).split("\n").slice(0, 3).join(" ")}`,
+            reason: `bad entry for ${asin}: ${describeSchemaError(decoded.failure)}`,
             hint: DATA_HINT
           })
         )
       }
-      out[asin] = exit.value
+      out[asin] = decoded.success
     }
     return Effect.succeed(out)
   })

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path"
 import { Effect, Schema } from "effect"
-import { InvalidInput, Paths } from "@eto/core"
+import { describeSchemaError, InvalidInput, Paths } from "@eto/core"
 import type { EnvModule, LoadedEnvironment, LoadOptions } from "../index"
 import { makeWebShop, type WebShop } from "./Env"
 import { makeExpert, type WebShopExpert } from "./Expert"
@@ -46,7 +46,7 @@ const decodeSettings = (settings: Readonly<Record<string, string>> | undefined) 
     }
     return Effect.mapError(
       Schema.decodeUnknownEffect(Settings)(given),
-      (e) => new InvalidInput({ reason: `webshop: bad setting: ${String(e).split("\n")[0]}` })
+      (e) => new InvalidInput({ reason: `webshop: bad setting ${describeSchemaError(e)}` })
     )
   })
 
