@@ -131,6 +131,12 @@ const furniture = (name: string, nouns: Array<string>, material: string): Obj =>
 
 const cabinet = (name: string, nouns: Array<string>): Obj => containerOf(simple(name, "cabinet", nouns, "wood"), true)
 
+/** Listed with its colour ("a red apple"), named without it. */
+const coloured = (o: Obj, display: string): Obj => {
+  o.display = display
+  return o
+}
+
 const device = (o: Obj, activable = true): Obj => {
   o.activable = activable
   return fixed(o)
@@ -310,11 +316,8 @@ const makeNamed = (name: string): Obj => {
     case "dough":
     case "bread":
       return withMaterial(simple(name, "food", [name, `white ${name}`]), "flour")
-    case "jam": {
-      const o = withMaterial(simple(name, "food", ["jam", "red jam"]), "flour")
-      o.display = "red jam"
-      return o
-    }
+    case "jam":
+      return coloured(withMaterial(simple(name, "food", ["jam", "red jam"]), "flour"), "red jam")
     case "peanut":
     case "almond":
     case "cashew":
@@ -322,16 +325,10 @@ const makeNamed = (name: string): Obj => {
       return withMaterial(simple(name, "food", [name]), "nut")
     case "fruit salad":
       return withMaterial(simple(name, "food", ["fruit salad"]), "plant matter")
-    case "apple": {
-      const o = simple(name, "fruit", ["apple", "red apple"])
-      o.display = "red apple"
-      return o
-    }
-    case "apricot": {
-      const o = withMaterial(simple(name, "fruit", ["apricot", "orange apricot"]), "plant matter")
-      o.display = "orange apricot"
-      return o
-    }
+    case "apple":
+      return coloured(simple(name, "fruit", ["apple", "red apple"]), "red apple")
+    case "apricot":
+      return coloured(withMaterial(simple(name, "fruit", ["apricot", "orange apricot"]), "plant matter"), "orange apricot")
     case "avocado":
     case "orange":
     case "grapefruit": {
