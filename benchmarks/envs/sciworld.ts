@@ -2,10 +2,15 @@
  * ScienceWorld speed: median latency of one environment step over a scripted
  * walk (looks, teleports, moves, an ambiguity prompt and its answer), and full
  * expert episodes per second over the seen list. Bar: step <= 1 ms median.
+ * Also the fidelity figures of the original simulator's gold episodes (see
+ * packages/envs/src/sciworld/README.md): episodes replayed with the logged
+ * acceptance of every action and the logged final score, and identical observations.
  */
 // tinybench is a dependency of @eto/envs; the repository root does not list it.
 import { Bench } from "tinybench"
+import { Effect } from "effect"
 import { expertReply } from "../../packages/envs/src/sciworld/expert"
+import { faithful, loadGold, replayGold } from "../../packages/envs/src/sciworld/gold"
 import { loadSync } from "../../packages/envs/src/sciworld/index"
 import { DEFAULT_SETTINGS } from "../../packages/envs/src/sciworld/settings"
 import { newGame } from "../../packages/envs/src/sciworld/tasks"
@@ -64,6 +69,18 @@ export const run = async (): Promise<Record<string, number | string>> => {
   for (let k = 0; k < seen.length; k++) if (expertEpisode(k) >= 1) full++
   const listMs = performance.now() - te
 
+  // Fidelity: the original simulator's gold episodes replayed with containers closed.
+  const closed = { ...DEFAULT_SETTINGS, openContainers: false }
+  const replays = Effect.runSync(loadGold()).map((ep) => {
+    const v = env.variation(`${ep.task}/${ep.variation}`)
+    if (!v) throw new Error(`gold episode ${ep.task}/${ep.variation}: no such variation`)
+    return replayGold(ep, v, closed)
+  })
+  type Replay = (typeof replays)[number]
+  const ratio = (xs: ReadonlyArray<Replay>, pred: (r: Replay) => boolean) => `${xs.filter(pred).length}/${xs.length}`
+  const withBees = replays.filter((r) => r.id.startsWith("5-2/"))
+  const withoutBees = replays.filter((r) => !r.id.startsWith("5-2/"))
+
   let ei = 0
   const bench = new Bench({ time: 2000 })
   bench.add("step", () => {
@@ -87,6 +104,10 @@ export const run = async (): Promise<Record<string, number | string>> => {
     expertEpisodeMedianMs: Number(ep.latency.p50.toFixed(3)),
     expertEpisodesPerSec: Number((1000 / ep.latency.p50).toFixed(1)),
     seenExpertFull: `${full}/${seen.length}`,
+    goldFaithful: ratio(withoutBees, faithful),
+    goldFaithfulGrowFruit: ratio(withBees, faithful),
+    goldSameScoreGrowFruit: ratio(withBees, (r) => r.sameScore),
+    goldSameObservations: `${replays.reduce((n, r) => n + r.sameObservations, 0)}/${replays.reduce((n, r) => n + r.steps, 0)}`,
     seenListSeconds: Number((listMs / 1000).toFixed(2))
   }
 }
