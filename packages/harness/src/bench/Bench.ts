@@ -137,7 +137,9 @@ export const summaryNotes = (results: Results): Array<string> => {
     }
     if (sft !== undefined && eto !== undefined) {
       lines.push(`- ${split}: ETO ${fmt(eto)} vs SFT ${fmt(sft)}: ` +
-        (eto.mean > sft.mean ? "ETO's mean is higher (see the claims check for whether the intervals separate)." : "ETO does not beat SFT at this scale."))
+        (eto.mean > sft.mean
+          ? "ETO's mean is higher; the claims check says whether the paired per-goal differences decide it."
+          : "ETO's mean is not above SFT's at this scale."))
     }
   }
   lines.push("")
