@@ -6,6 +6,7 @@ import type { MainRow } from "./Csv"
 import type { EpisodeRow } from "./Episodes"
 import {
   bootstrapInterval,
+  compareLeads,
   comparePaired,
   decide,
   detectable,
@@ -107,6 +108,20 @@ describe("paired bootstrap", () => {
   it("subtracts a second stratum's lead", () => {
     const i = bootstrapInterval([{ sign: 1, pairs: pairsOf([1], 20, () => 7) }, { sign: -1, pairs: pairsOf([1], 30, () => 2) }])
     expect(i).toEqual({ estimate: 5, low: 5, high: 5 })
+  })
+
+  it("compares two leads on different goals (a gain on unseen against one on seen)", () => {
+    const unseen = pairsOf([1, 2], 200, (s, g) => 13 + ((g * 7 + s) % 9) - 4)
+    const seen = pairsOf([1, 2], 150, (s, g) => 7 + ((g * 5 + s) % 7) - 3)
+    const c = compareLeads(unseen, seen)!
+    expect(c.lead.estimate).toBeCloseTo(6, 1)
+    expect(c.decision.verdict).toBe("holds")
+    expect(compareLeads(seen, unseen)!.decision).toMatchObject({ verdict: "does not hold", reason: "the reverse holds" })
+    // Gains of 6 and 5 with per-goal spread ±40 on 40 goals: undecided, with a design for the two splits together.
+    const wide = compareLeads(pairsOf([1, 2], 40, (_, g) => 6 + (g % 2 === 0 ? 40 : -40)), pairsOf([1, 2], 40, (_, g) => 5 + (g % 2 === 0 ? 40 : -40)))!
+    expect(wide.decision.verdict).toBe("inconclusive")
+    expect(wide.need!.goalsAtSeeds![0]).toBeGreaterThan(1000)
+    expect(compareLeads([], seen)).toBeUndefined()
   })
 
   it("interpolates quantiles between order statistics", () => {
