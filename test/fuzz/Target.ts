@@ -14,7 +14,7 @@ export interface Prepared<T> {
    */
   readonly check: (input: T) => string | void | Promise<string | void>
   /** Releases what `prepare` set up (temporary files, the working directory). */
-  readonly dispose?: () => void
+  readonly dispose?: () => void | Promise<void>
 }
 
 export interface FuzzTarget<T = any> {
@@ -60,7 +60,7 @@ export const runTarget = async (target: FuzzTarget, inputs: number, seed: number
       { numRuns: inputs, seed }
     )
   } finally {
-    prepared.dispose?.()
+    await prepared.dispose?.()
   }
   const seconds = (performance.now() - t0) / 1000
   return { target: target.name, inputs, failures, seconds, outcomes, firstFailure: firstFailure && shorten(firstFailure, 1000) }

@@ -17,7 +17,7 @@ describe("fuzzing", () => {
           await prepared.check(input)
         }), { numRuns: INPUTS, seed: 1 })
       } finally {
-        prepared.dispose?.()
+        await prepared.dispose?.()
       }
     })
   }

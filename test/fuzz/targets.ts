@@ -2,6 +2,7 @@
 import { checkpointLoading } from "./checkpoint"
 import { cliFlags } from "./cli"
 import { alfworldActions, sciworldActions, webshopActions } from "./envs"
+import { serveHttp } from "./serve"
 import { actionsFile, conversations, dpo, experimentConfig, sftData, trajectoriesJsonl } from "./readers"
 import type { FuzzTarget } from "./Target"
 
@@ -16,5 +17,6 @@ export const targets: ReadonlyArray<FuzzTarget> = [
   actionsFile,
   experimentConfig,
   checkpointLoading,
-  cliFlags
+  cliFlags,
+  serveHttp
 ]

@@ -15,12 +15,12 @@
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { createHash, timingSafeEqual } from "node:crypto"
-import { ByteSize, Effect, Schema } from "effect"
+import { ByteSize, Cause, Effect, Schema } from "effect"
 import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
 import { HttpServerRequest } from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { DataFileError, InvalidInput } from "@eto/core"
+import { DataFileError, InvalidInput, oneLine } from "@eto/core"
 import { Checkpoint, type EngineKind, makeEngine, Tokenizer } from "@eto/policy"
 import { type ApiError, apiError, ChatRequest, CompletionRequest, describeIssue } from "./Api"
 import { type BatchRecord, type BatcherStats, makeBatcher } from "./Batcher"
@@ -111,7 +111,8 @@ const ROUTES: Record<string, ReadonlyArray<string>> = {
 const route = (model: ServedModel, o: ServeOptions) =>
   Effect.gen(function*() {
     const req = yield* HttpServerRequest
-    const path = new URL(req.url, "http://localhost").pathname.replace(/\/+$/, "") || "/"
+    // The request target as a path ("//x" would read as a host, so it is not parsed as a URL).
+    const path = req.url.replace(/[?#].*$/s, "").replace(/\/+$/, "") || "/"
     if (path === "/health" && req.method === "GET") return HttpServerResponse.jsonUnsafe({ status: "ok", model: model.name })
     if (o.apiKey !== undefined && !authorized(req.headers["authorization"], o.apiKey)) {
       return yield* Effect.fail(apiError(401, "Incorrect API key provided (send it as 'Authorization: Bearer <key>')", { code: "invalid_api_key" }))
@@ -124,7 +125,11 @@ const route = (model: ServedModel, o: ServeOptions) =>
       case "/v1/models":
         return HttpServerResponse.jsonUnsafe({ object: "list", data: [modelObject(model)] })
       case "/v1/models/:id": {
-        const id = decodeURIComponent(path.slice("/v1/models/".length))
+        const raw = path.slice("/v1/models/".length)
+        const id = yield* Effect.try({
+          try: () => decodeURIComponent(raw),
+          catch: () => apiError(404, `The model '${raw}' does not exist (this server serves '${model.name}')`, { code: "model_not_found", param: "model" })
+        })
         yield* checkModel(model, id)
         return HttpServerResponse.jsonUnsafe(modelObject(model))
       }
@@ -154,7 +159,10 @@ export const makeApp = (model: ServedModel, o: ServeOptions) =>
       orElse: () => Effect.fail(apiError(408, `request took longer than ${o.requestTimeoutMs / 1000} s`, { type: "timeout", code: "request_timeout" }))
     }),
     Effect.catchTag("ApiError", (e) => Effect.succeed(errorResponse(e))),
-    Effect.catchCause((cause) => Effect.succeed(errorResponse(apiError(500, `internal error: ${String(cause).split("\n")[0]}`, { type: "server_error" }))))
+    Effect.catchCause((cause) => {
+      const e = Cause.squash(cause)
+      return Effect.succeed(errorResponse(apiError(500, `internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`, { type: "server_error" })))
+    })
   )
 
 /** Loads the checkpoint, starts the engine and the server; both stop with the scope. */
