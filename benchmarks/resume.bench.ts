@@ -7,7 +7,8 @@
  * the moments spread evenly over the uninterrupted run's duration, and the
  * same command is run again on the same runs directory until it completes.
  * Every results CSV is then compared byte for byte with the uninterrupted
- * run's. Prints one JSON line per kill and a summary line per environment:
+ * run's, except columns of measured time (`wall_seconds`), which differ
+ * between any two runs; the summary names the columns left out. Prints one JSON line per kill and a summary line per environment:
  * `{env, kills, identical, seconds}`. Nothing is written outside the
  * temporary directory, which is removed unless `--keep` is given.
  */
@@ -52,6 +53,21 @@ const phaseAt = (stderr: string): string | undefined => {
   return current
 }
 
+/** The process group of the bench now running, killed with this script should it be interrupted. */
+let running: number | undefined
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (running !== undefined) {
+      try {
+        process.kill(-running, "SIGKILL")
+      } catch {
+        // Already gone.
+      }
+    }
+    process.exit(130)
+  })
+}
+
 /** Runs the smoke bench of `env` with its files under `dir`; kills its process group after `killAfter` seconds. */
 const runBench = (env: string, dir: string, killAfter?: number): Promise<Outcome> =>
   new Promise((resolve, reject) => {
@@ -59,6 +75,7 @@ const runBench = (env: string, dir: string, killAfter?: number): Promise<Outcome
     const args = ["--import", "tsx", bin, "bench", env, "--scale", "smoke"]
     for (const sub of ["runs", "results", "reports"]) args.push(`--${sub}`, path.join(dir, sub))
     const p = child.spawn(process.execPath, args, { cwd: Paths.repoRoot(), detached: true, stdio: ["ignore", "ignore", "pipe"] })
+    running = p.pid
     let stderr = ""
     p.stderr!.on("data", (d) => (stderr += String(d)))
     const timer = killAfter === undefined ? undefined : setTimeout(() => {
@@ -71,19 +88,52 @@ const runBench = (env: string, dir: string, killAfter?: number): Promise<Outcome
     p.on("error", reject)
     p.on("close", (code, signal) => {
       if (timer !== undefined) clearTimeout(timer)
+      running = undefined
       resolve({ code, signal, seconds: (performance.now() - t0) / 1000, stderr, phase: phaseAt(stderr) })
     })
   })
 
 const lastLines = (text: string) => text.trim().split("\n").slice(-3).join(" | ")
 
-/** Names of the CSV files that differ between two results directories (or exist in one only). */
+/** A measured time (`wall_seconds`): differs between any two runs, so it is left out of the comparison. */
+const TIMING = /(^|_)seconds$/
+
+/** Splits one CSV line at the commas outside quotes; the pieces keep their bytes (quotes included). */
+const csvFields = (line: string): Array<string> => {
+  const out: Array<string> = []
+  let start = 0, quoted = false
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === "\"") quoted = !quoted
+    else if (line[i] === "," && !quoted) {
+      out.push(line.slice(start, i))
+      start = i + 1
+    }
+  }
+  out.push(line.slice(start))
+  return out
+}
+
+/** The CSV text with its timing columns emptied; every other byte kept. */
+const withoutTimings = (text: string): string => {
+  const lines = text.split("\n")
+  const timing = csvFields(lines[0] ?? "").map((h) => TIMING.test(h))
+  if (!timing.includes(true)) return text
+  return lines.map((l, i) => (i === 0 || l === "" ? l : csvFields(l).map((f, j) => (timing[j] ? "" : f)).join(","))).join("\n")
+}
+
+/** Timing columns of the CSVs of a results directory, as `file:column`. */
+const timingColumns = (dir: string): Array<string> =>
+  fs.readdirSync(dir).filter((f) => f.endsWith(".csv")).sort().flatMap((f) =>
+    csvFields(fs.readFileSync(path.join(dir, f), "utf8").split("\n")[0] ?? "").filter((h) => TIMING.test(h)).map((h) => `${f}:${h}`))
+
+/** Names of the CSV files that differ between two results directories (or exist in one only), timing columns aside. */
 const differingCsvs = (a: string, b: string): Array<string> => {
   const csvs = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith(".csv")) : [])
   const names = [...new Set([...csvs(a), ...csvs(b)])].sort()
   return names.filter((n) => {
     const fa = path.join(a, n), fb = path.join(b, n)
-    return !fs.existsSync(fa) || !fs.existsSync(fb) || !fs.readFileSync(fa).equals(fs.readFileSync(fb))
+    return !fs.existsSync(fa) || !fs.existsSync(fb) ||
+      withoutTimings(fs.readFileSync(fa, "utf8")) !== withoutTimings(fs.readFileSync(fb, "utf8"))
   })
 }
 
@@ -99,6 +149,7 @@ for (const env of envs) {
     process.exit(1)
   }
   const baseCsvs = fs.readdirSync(path.join(baseDir, "results")).filter((f) => f.endsWith(".csv")).sort()
+  const ignored = timingColumns(path.join(baseDir, "results"))
   const rng = Random.make(`bench-resume:${env}:${seed}`)
   let identical = 0
   let delivered = 0
@@ -147,6 +198,8 @@ for (const env of envs) {
     env,
     kills: delivered,
     identical,
+    csvs: baseCsvs,
+    timingColumnsIgnored: ignored,
     uninterruptedSeconds: Number(base.seconds.toFixed(2)),
     seconds: Number(((performance.now() - t0) / 1000).toFixed(1))
   }))
