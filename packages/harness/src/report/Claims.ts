@@ -138,7 +138,8 @@ export const compareSides = (a: Side, b: Side, options: DecideOptions = {}): Che
   const pairs = a.episodes !== undefined && b.episodes !== undefined ? pairUp(a.episodes, b.episodes) : []
   const c = comparePaired(pairs, options)
   if (c === undefined) {
-    const why = a.episodes === undefined || b.episodes === undefined ? "" : " (no paired episodes)"
+    const both = a.episodes !== undefined && b.episodes !== undefined && a.episodes.length > 0 && b.episodes.length > 0
+    const why = both ? " (no paired episodes)" : ""
     const fallback = compareCells(a.name, a.cell, b.name, b.cell, options)
     return { ...fallback, evidence: `${fallback.evidence}${why}` }
   }

@@ -296,9 +296,11 @@ const sd = (v: number): string => Math.sqrt(v).toFixed(1)
 export const needText = (need: PowerNeed, components: ReadonlyArray<VarianceComponents>, goals: string): string => {
   const plus = (xs: ReadonlyArray<number>) => xs.join(" + ")
   const options = [
-    need.seedsAtGoals === undefined ? undefined : `≈ ${need.seedsAtGoals} seeds on ${goals}`,
+    need.seedsAtGoals === undefined ? undefined : `≈ ${need.seedsAtGoals} seed${need.seedsAtGoals === 1 ? "" : "s"} on ${goals}`,
     need.goalsAtSeeds === undefined ? undefined : `≈ ${plus(need.goalsAtSeeds)} goals with these seeds`,
-    need.fewestEpisodes === undefined ? undefined : `(fewest episodes) ${need.fewestEpisodes.seeds} seeds on ${plus(need.fewestEpisodes.goals)} goals`
+    need.fewestEpisodes === undefined
+      ? undefined
+      : `(fewest episodes) ${need.fewestEpisodes.seeds} seed${need.fewestEpisodes.seeds === 1 ? "" : "s"} on ${plus(need.fewestEpisodes.goals)} goals`
   ].filter((x) => x !== undefined)
   const parts = components.map((c) =>
     `sd between goals ${sd(c.goal)}, between seeds ${c.seedMeasured ? sd(c.seed) : "unmeasured (one seed)"}, residual ${c.seedMeasured ? sd(c.residual) : "—"}`)
