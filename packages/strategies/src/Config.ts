@@ -5,6 +5,7 @@
  * values (Section 4.1 and tables.json `hyperparameters`) via `resolveStrategy`.
  */
 import { DataFileError, describeSchemaError as describeIssues, EnvName, InvalidInput, Jsonl } from "@eto/core"
+import { EngineKind } from "@eto/policy"
 import { Effect, Result, Schema } from "effect"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -177,7 +178,8 @@ export const ExperimentConfig = Schema.Struct({
     /** "mark": an observation identical to the one before it is shown as "(unchanged)" (see Training.compactTurns). */
     repeatedObservations: Schema.optionalKey(Schema.Literals(["keep", "mark"]))
   })),
-  engine: Schema.optionalKey(Schema.Literals(["cpu", "tfjs"])),
+  /** Compute engine (@eto/policy Engines); "cpu" when omitted. Name one ("native", "cpu", "tfjs") so a phase key says which engine made it. */
+  engine: Schema.optionalKey(EngineKind),
   strategies: Schema.NonEmptyArray(StrategyConfig),
   /** Paragraphs the report prints under its setup (how the settings were chosen on the dev split, what was seen there). */
   notes: Schema.optionalKey(Schema.Array(Schema.String))

@@ -67,7 +67,7 @@ const piecesOf = (observation: string): Array<string> => {
   return pieces[0]?.trim() === "Instruction:" && pieces.length >= 2 ? pieces.slice(2) : pieces
 }
 
-const layoutOf = (observation: string): Layout => {
+const layoutOf = (observation: string, sep: string): Layout => {
   const pieces = piecesOf(observation)
   const pageAt = pieces.findIndex((p) => PAGE_LINE.test(p))
   if (pageAt >= 0) {
@@ -99,10 +99,10 @@ const layoutOf = (observation: string): Layout => {
     const tail = pieces.slice(priceAt + 1).filter((p) => !RATING_LINE.test(p) && !SUB_PAGE_BUTTONS.has(p))
     return { kind: "item", head, options, title: hasTitle ? last : undefined, price: pieces[priceAt]!, tail }
   }
-  return { kind: "other", text: pieces.join(VIEW_SEP) }
+  return { kind: "other", text: pieces.join(sep) }
 }
 
-const render = (layout: Layout, titleWords: number, itemTitleWords: number): string => {
+const render = (layout: Layout, titleWords: number, itemTitleWords: number, sep: string): string => {
   switch (layout.kind) {
     case "results": {
       const out = [...layout.head]
@@ -111,13 +111,13 @@ const render = (layout: Layout, titleWords: number, itemTitleWords: number): str
         if (titleWords > 0 && it.title !== "") out.push(firstWords(it.title, titleWords))
         if (it.price !== "") out.push(it.price)
       }
-      return out.join(VIEW_SEP)
+      return out.join(sep)
     }
     case "item": {
       const out = [...layout.head, ...layout.options]
       if (itemTitleWords > 0 && layout.title !== undefined) out.push(firstWords(layout.title, itemTitleWords))
       out.push(layout.price, ...layout.tail)
-      return out.join(VIEW_SEP)
+      return out.join(sep)
     }
     case "other":
       return layout.text
@@ -126,21 +126,22 @@ const render = (layout: Layout, titleWords: number, itemTitleWords: number): str
 
 /**
  * The compact view of `observation` in at most `budgetChars` characters
- * (see the module comment for what each page keeps).
+ * (see the module comment for what each page keeps), its pieces separated by
+ * `sep` (the page's own " [SEP] " gives the view as it was first written).
  */
-export const compactObservation = (observation: string, budgetChars: number): string => {
-  const layout = layoutOf(observation)
+export const compactObservation = (observation: string, budgetChars: number, sep: string = VIEW_SEP): string => {
+  const layout = layoutOf(observation, sep)
   for (let words = RESULT_TITLE_WORDS; words >= 0; words--) {
     const itemWords = Math.max(0, ITEM_TITLE_WORDS - (RESULT_TITLE_WORDS - words) * 2)
-    const text = render(layout, words, itemWords)
+    const text = render(layout, words, itemWords, sep)
     if (text.length <= budgetChars) return text
   }
-  const bare = render(layout, 0, 0)
+  const bare = render(layout, 0, 0, sep)
   return layout.kind === "other" ? bare.slice(0, budgetChars) : bare
 }
 
 const listedAsins = (observation: string): ReadonlyArray<string> => {
-  const layout = layoutOf(observation)
+  const layout = layoutOf(observation, VIEW_SEP)
   return layout.kind === "results" ? layout.items.map((it) => it.asin) : []
 }
 
