@@ -33,6 +33,14 @@ export interface LoadedEnvironment extends EnvironmentShape {
    */
   actionToModel?(action: string, observation: string): string
   actionFromModel?(action: string, observation: string): string
+  /**
+   * A short note the model view may add after each observation, restating
+   * what the episode's text has said so far (ALFWorld: the task, where the
+   * agent stands, what it holds, the receptacles it has not gone to yet).
+   * Entry i reads the initial observation and
+   * turns 0..i only, so training and prompting see the same notes.
+   */
+  stateNotes?(initialObservation: string, turns: ReadonlyArray<{ readonly action: string; readonly observation: string }>): ReadonlyArray<string>
 }
 
 export interface EnvModule {

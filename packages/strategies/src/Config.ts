@@ -176,7 +176,9 @@ export const ExperimentConfig = Schema.Struct({
      */
     windows: Schema.optionalKey(Schema.Literals(["turn", "episode"])),
     /** "mark": an observation identical to the one before it is shown as "(unchanged)" (see Training.compactTurns). */
-    repeatedObservations: Schema.optionalKey(Schema.Literals(["keep", "mark"]))
+    repeatedObservations: Schema.optionalKey(Schema.Literals(["keep", "mark"])),
+    /** "env": each observation is followed by the environment's note on the episode so far, where it has one (see Training.compactTurns). */
+    stateNotes: Schema.optionalKey(Schema.Literals(["none", "env"]))
   })),
   /** Compute engine (@eto/policy Engines); "cpu" when omitted. Name one ("native", "cpu", "tfjs") so a phase key says which engine made it. */
   engine: Schema.optionalKey(EngineKind),

@@ -27,6 +27,7 @@ import type { EnvModule, LoadedEnvironment, LoadOptions } from "../index"
 import { type AlfworldData, loadData, type LoadedGame } from "./Data"
 import { makeExpert } from "./Expert"
 import { Game, runtimeOf } from "./Game"
+import { stateNotes } from "./ModelView"
 
 export { NOTHING_HAPPENS } from "./Game"
 
@@ -167,7 +168,8 @@ export const makeEnvironment = (data: AlfworldData, maxSteps: number = MAX_STEPS
         if (t === undefined || game === undefined) return Effect.fail(new UnknownTask({ env: "alfworld", id }))
         return Effect.succeed(new AlfworldEpisode(t, game, maxSteps))
       }),
-    expert: (seed) => makeExpert({ newGame, maxSteps }, seed)
+    expert: (seed) => makeExpert({ newGame, maxSteps }, seed),
+    stateNotes
   }
 }
 

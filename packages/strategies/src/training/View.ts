@@ -3,7 +3,8 @@
  * an episode: how observations are fitted to a small context
  * (`model.maxObservationChars`, the environment's labelled view and its
  * action maps, an observation that repeats the one before shown as a short
- * mark), how replies are written (`model.thoughts`) and decoded
+ * mark, the environment's notes on the episode so far), how replies are
+ * written (`model.thoughts`) and decoded
  * (`model.noRepeatNgram`), and how conversations become training windows
  * (`model.windows`). Training data and prompts go through the same view, so
  * a checkpoint is always prompted the way it was trained; `trainingModelKey`
@@ -35,6 +36,8 @@ export interface ModelSettings {
   readonly windows: Render.Windows
   /** "mark": an observation identical (in the view) to the one before it is shown as `REPEATED_OBSERVATION`. */
   readonly repeatedObservations: "keep" | "mark"
+  /** "env": each observation is followed by the environment's note on the episode so far (LoadedEnvironment.stateNotes), where it has one. */
+  readonly stateNotes?: "none" | "env" | undefined
 }
 
 export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
@@ -50,7 +53,8 @@ export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
   thoughts: c.model?.thoughts ?? "keep",
   noRepeatNgram: c.model?.noRepeatNgram ?? 0,
   windows: c.model?.windows ?? "turn",
-  repeatedObservations: c.model?.repeatedObservations ?? "keep"
+  repeatedObservations: c.model?.repeatedObservations ?? "keep",
+  stateNotes: c.model?.stateNotes ?? "none"
 })
 
 /** The instruction prompt the model is trained and prompted with. */
@@ -64,11 +68,15 @@ type ObservationShortener = (observation: string, budgetChars: number) => string
 /** LoadedEnvironment.actionToModel / actionFromModel: an action on the page it was taken on, mapped between views. */
 type ActionMap = (action: string, observation: string) => string
 
-const hookOf = <F>(env: EnvironmentShape, name: "compactObservation" | "actionToModel" | "actionFromModel"): F | undefined => {
+const hookOf = <F>(env: EnvironmentShape, name: "compactObservation" | "actionToModel" | "actionFromModel" | "stateNotes"): F | undefined => {
   const hook = (env as unknown as Record<string, unknown>)[name]
   return typeof hook === "function" ? (hook as F) : undefined
 }
 const shortenerOf = (env: EnvironmentShape) => hookOf<ObservationShortener>(env, "compactObservation")
+/** LoadedEnvironment.stateNotes: a note after each turn's observation, from the episode so far. */
+type StateNotes = (initialObservation: string, turns: ReadonlyArray<Turn>) => ReadonlyArray<string>
+/** The environment's state notes, when the settings ask for them and it has them. */
+const notesOf = (env: EnvironmentShape, m: ModelSettings) => (m.stateNotes === "env" ? hookOf<StateNotes>(env, "stateNotes") : undefined)
 
 /** Which view a model is trained with: the environment's own shortening or the character cut. */
 const viewKind = (env: EnvironmentShape, m: ModelSettings): "env" | "cut" | "full" =>
@@ -106,19 +114,25 @@ export const viewObservation = (env: EnvironmentShape, m: ModelSettings, text: s
 /**
  * Turns as the model sees them: observations in the view (one identical to
  * the observation before it marked as such when the settings say so),
- * thoughts dropped when the settings say so, and actions in the view's own
+ * each followed by the environment's note on the episode so far when the
+ * settings ask for it (`model.stateNotes`), thoughts dropped when the
+ * settings say so, and actions in the view's own
  * labels (each action is mapped through the page it was taken on: the
  * initial observation, then the previous turn's).
  */
 export const compactTurns = (env: EnvironmentShape, initialObservation: string, turns: ReadonlyArray<Turn>, m: ModelSettings): Array<Turn> => {
   const maps = actionMapsOf(env, m)
   const views = turns.map((t) => viewObservation(env, m, t.observation))
-  return turns.map((t, i) => ({
-    ...t,
-    thought: m.thoughts === "keep" ? t.thought : "",
-    action: maps === undefined ? t.action : maps.toModel(t.action, i === 0 ? initialObservation : turns[i - 1]!.observation),
-    observation: m.repeatedObservations === "mark" && i > 0 && views[i] === views[i - 1] ? REPEATED_OBSERVATION : views[i]!
-  }))
+  const notes = notesOf(env, m)?.(initialObservation, turns)
+  return turns.map((t, i) => {
+    const observation = m.repeatedObservations === "mark" && i > 0 && views[i] === views[i - 1] ? REPEATED_OBSERVATION : views[i]!
+    return {
+      ...t,
+      thought: m.thoughts === "keep" ? t.thought : "",
+      action: maps === undefined ? t.action : maps.toModel(t.action, i === 0 ? initialObservation : turns[i - 1]!.observation),
+      observation: notes?.[i] ? `${observation}\n${notes[i]}` : observation
+    }
+  })
 }
 
 /** How the model writes its turns. */
@@ -138,7 +152,7 @@ const replyFromModel = (maps: { readonly fromModel: ActionMap }, reply: string, 
 
 /** A policy seeing the compact view of each request, its actions mapped back to the environment's. */
 export const viewPolicy = (env: EnvironmentShape, policy: PolicyShape, m: ModelSettings): PolicyShape => {
-  if (m.maxObservationChars === undefined && m.thoughts === "keep" && m.repeatedObservations === "keep") return policy
+  if (m.maxObservationChars === undefined && m.thoughts === "keep" && m.repeatedObservations === "keep" && notesOf(env, m) === undefined) return policy
   const maps = actionMapsOf(env, m)
   return {
     ...policy,
@@ -161,6 +175,9 @@ export const viewPolicy = (env: EnvironmentShape, policy: PolicyShape, m: ModelS
  */
 const ENV_VIEW = "env-lines"
 
+/** Version of the environments' state notes, in the key of every phase trained with them. */
+const STATE_NOTES = "env-2"
+
 /** What of the model settings changes a trained checkpoint (settings at their defaults stay out, so older keys hold). */
 export const trainingModelKey = (env: EnvironmentShape, m: ModelSettings) => ({
   nLayer: m.nLayer,
@@ -175,7 +192,8 @@ export const trainingModelKey = (env: EnvironmentShape, m: ModelSettings) => ({
   ...(viewKind(env, m) === "env" ? { observationView: ENV_VIEW } : {}),
   ...(actionMapsOf(env, m) !== undefined ? { actionView: "labels" } : {}),
   ...(m.windows !== "turn" ? { windows: m.windows } : {}),
-  ...(m.repeatedObservations !== "keep" ? { repeatedObservations: m.repeatedObservations } : {})
+  ...(m.repeatedObservations !== "keep" ? { repeatedObservations: m.repeatedObservations } : {}),
+  ...(notesOf(env, m) !== undefined ? { stateNotes: STATE_NOTES } : {})
 })
 
 /** Decoding settings beyond temperature (absent when off, so they change no phase key). */
