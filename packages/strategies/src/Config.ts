@@ -28,8 +28,8 @@ const label = { label: Schema.optionalKey(Schema.String) }
  * The initial model evaluated as it is (Table 5's untuned row). With no
  * pretrained chat model, it is a model trained on episodes of the random
  * valid-action policy (strategies/Base.ts): `samples` episodes on each of
- * `tasks` training tasks (a spread subset of the scale's training tasks, at
- * most as many as are explored; the explored tasks when omitted), `epochs` epochs; learning rate, batch and warm-up are the
+ * `tasks` training tasks (a spread subset of the scale's training tasks; the
+ * explored tasks when omitted), `epochs` epochs; learning rate, batch and warm-up are the
  * SFT entry's unless given here.
  */
 export const BaseConfig = Schema.TaggedStruct("base", {

@@ -27,9 +27,8 @@ export const untunedSettings = (
 ): { readonly samples: number; readonly tasks: number | undefined; readonly training: ResolvedTraining } => {
   const entry = ctx.config.strategies.find((s) => s._tag === "base")
   const r = entry === undefined ? undefined : resolveStrategy(entry, ctx.config.env)
-  // The random-policy tasks: `tasks` spread over the training tasks (Phases.selectTasks), at most as many as are explored.
-  const explored = ctx.exploreTasks ?? ctx.trainTasks
-  const tasks = r?._tag === "base" && r.tasks !== undefined && (explored === undefined || r.tasks < explored) ? r.tasks : ctx.exploreTasks
+  // The random-policy tasks: `tasks` spread over the training tasks (Phases.selectTasks), else the explored ones.
+  const tasks = r?._tag === "base" && r.tasks !== undefined ? r.tasks : ctx.exploreTasks
   return r?._tag === "base"
     ? { samples: r.samples, tasks, training: { ...sftTraining(ctx), ...r.training } }
     : { samples: UNTUNED_DEFAULTS.samples, tasks, training: { ...sftTraining(ctx), epochs: UNTUNED_DEFAULTS.epochs } }
