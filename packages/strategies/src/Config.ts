@@ -99,7 +99,9 @@ export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   ...trainingFields,
   /** What is trained on the self-generated data (Table 5). */
   method: Schema.Literals(["rft", "eto", "rft+eto"]),
+  /** Samples per task, and the training tasks sampled (a spread subset; the explored tasks when omitted). */
   samples: Schema.optionalKey(PositiveInt),
+  tasks: Schema.optionalKey(PositiveInt),
   temperature: Schema.optionalKey(NonNegative),
   beta: Schema.optionalKey(PositiveNumber),
   ...minReward
@@ -303,6 +305,8 @@ export type ResolvedStrategy =
     readonly training: ResolvedTraining
     readonly method: "rft" | "eto" | "rft+eto"
     readonly samples: number
+    /** Training tasks sampled; undefined: the explored tasks. */
+    readonly tasks: number | undefined
     readonly temperature: number
     readonly beta: number
     /** RFT stage: samples kept with reward at least this; undefined: the successful ones. */
@@ -432,6 +436,7 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
         training: training(s, s.method === "rft" ? SFT_DEFAULTS : ETO_DEFAULTS),
         method: s.method,
         samples: s.samples ?? 4,
+        tasks: s.tasks,
         // Self-play explores at temperature 1.0 (Section 4.5).
         temperature: s.temperature ?? 1,
         beta: s.beta ?? ETO_BETA[env],

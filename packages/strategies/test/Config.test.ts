@@ -41,7 +41,7 @@ describe("experiment configs", () => {
     })
     expect(resolveStrategy({ _tag: "best-of-n" }, "webshop")).toMatchObject({ n: 10 })
     expect(resolveStrategy({ _tag: "self-play", method: "rft+eto" }, "webshop")).toMatchObject({ temperature: 1, label: "Self-play RFT+ETO", minReward: undefined })
-    expect(resolveStrategy({ _tag: "self-play", method: "rft", minReward: 0.5 }, "webshop")).toMatchObject({ minReward: 0.5 })
+    expect(resolveStrategy({ _tag: "self-play", method: "rft", minReward: 0.5, tasks: 100 }, "webshop")).toMatchObject({ minReward: 0.5, tasks: 100 })
     expect(resolveStrategy({ _tag: "rft" }, "webshop")).toMatchObject({ minReward: undefined })
     expect(resolveStrategy({ _tag: "base" }, "webshop")).toEqual({ _tag: "base", label: "Untuned", samples: 4, tasks: undefined, training: { epochs: 2 } })
     expect(resolveStrategy({ _tag: "base", samples: 8, tasks: 100, epochs: 3, lr: 0.002 }, "webshop")).toMatchObject({ samples: 8, tasks: 100, training: { epochs: 3, lr: 0.002 } })

@@ -1,7 +1,7 @@
 /**
  * `self-play` (Section 4.5, Table 5): no expert data. The untuned agent
- * (Base.untunedAgent) samples `samples` episodes per explored training task
- * at temperature 1, and trajectories of the same task are compared by reward:
+ * (Base.untunedAgent) samples `samples` episodes per training task (the
+ * explored ones, or a spread subset of `tasks`) at temperature 1, and trajectories of the same task are compared by reward:
  * - `rft`: fine-tune on the kept samples (the successful ones, or with
  *   `minReward` those whose reward reaches it);
  * - `eto`: DPO on best-vs-worst pairs of each task's samples;
@@ -27,7 +27,14 @@ const sampleTasks = (ctx: Ctx, policy: PhaseOutput<CheckpointManifest>) =>
     modelSettings(ctx.config),
     policy,
     { name: checkpointName(policy), temperature: ctx.strategy.temperature, seed: ctx.seed },
-    (p) => explore(ctx.env, p, { split: "train", limit: ctx.trainTasks, subset: ctx.exploreTasks, samples: ctx.strategy.samples, seed: ctx.seed })
+    (p) =>
+      explore(ctx.env, p, {
+        split: "train",
+        limit: ctx.trainTasks,
+        subset: ctx.strategy.tasks ?? ctx.exploreTasks,
+        samples: ctx.strategy.samples,
+        seed: ctx.seed
+      })
   )
 
 /**
@@ -36,19 +43,23 @@ const sampleTasks = (ctx: Ctx, policy: PhaseOutput<CheckpointManifest>) =>
  * the SFT settings with this strategy's threshold.
  */
 const rftStage = (ctx: Ctx) => {
-  if (ctx.strategy.method === "rft") return { training: ctx.strategy.training, minReward: ctx.strategy.minReward, samples: ctx.strategy.samples, temperature: ctx.strategy.temperature }
+  const own = { minReward: ctx.strategy.minReward, samples: ctx.strategy.samples, tasks: ctx.strategy.tasks, temperature: ctx.strategy.temperature }
+  if (ctx.strategy.method === "rft") return { ...own, training: ctx.strategy.training }
   const entry = ctx.config.strategies.find((s) => s._tag === "self-play" && s.method === "rft")
   const r = entry === undefined ? undefined : resolveStrategy(entry, ctx.config.env)
   return r?._tag === "self-play"
-    ? { training: r.training, minReward: r.minReward, samples: r.samples, temperature: r.temperature }
-    : { training: sftTraining(ctx), minReward: ctx.strategy.minReward, samples: ctx.strategy.samples, temperature: ctx.strategy.temperature }
+    ? { training: r.training, minReward: r.minReward, samples: r.samples, tasks: r.tasks, temperature: r.temperature }
+    : { ...own, training: sftTraining(ctx) }
 }
 
 /** Fine-tunes on the kept samples; keeps the policy when there are none. */
 const rftStep = (ctx: Ctx, policy: PhaseOutput<CheckpointManifest>) =>
   Effect.gen(function*() {
     const stage = rftStage(ctx)
-    const samples = yield* sampleTasks({ ...ctx, strategy: { ...ctx.strategy, samples: stage.samples, temperature: stage.temperature } }, policy)
+    const samples = yield* sampleTasks(
+      { ...ctx, strategy: { ...ctx.strategy, samples: stage.samples, tasks: stage.tasks, temperature: stage.temperature } },
+      policy
+    )
     const data = yield* dataset("successful", { explorations: samples }, { minReward: stage.minReward })
     const kept = data.manifest.trajectories
     const rule = stage.minReward === undefined ? "successful" : `reward ≥ ${stage.minReward}`
