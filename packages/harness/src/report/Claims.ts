@@ -286,6 +286,17 @@ const levelChecks = (r: Results, env: EnvName): ReadonlyArray<Check> => {
   })
 }
 
+/**
+ * "A does not beat B": the negation of `compareSides(a, b)` (holds when A's
+ * lead is absent, reversed or within the margin; does not hold when A
+ * leads; inconclusive otherwise).
+ */
+export const doesNotBeat = (a: Side, b: Side): Check => {
+  const c = compareSides(a, b)
+  const verdict: Verdict = c.verdict === "holds" ? "does not hold" : c.verdict === "does not hold" ? "holds" : "inconclusive"
+  return { verdict, evidence: `${a.name} does not beat ${b.name}: ${verdict} (${c.evidence})` }
+}
+
 /** Self-play table methods and the strategy kinds their episodes carry. */
 const SELF_PLAY_KINDS: Record<string, string> = {
   untuned: "base",
@@ -306,7 +317,8 @@ const selfPlayChecks = (r: Results, env: EnvName): ReadonlyArray<Check> => {
       episodes: observations(r, (e) => e.env === env && e.split === split && e.kind === SELF_PLAY_KINDS[m] && e.iteration === null)
     })
     return [
-      compareSides(side("untuned", "untuned"), side("eto", "ETO alone")),
+      // "ETO alone does not improve performance" (Section 4.5): ETO alone does not beat the untuned model.
+      doesNotBeat(side("eto", "ETO alone"), side("untuned", "untuned")),
       compareSides(side("rft", "RFT"), side("untuned", "untuned")),
       compareSides(side("rft+eto", "RFT+ETO"), side("rft", "RFT")),
       compareSides(side("rft+eto", "RFT+ETO"), side("eto", "ETO alone"))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { Results } from "./Aggregate"
-import { checkClaims, compareCells, compareSides } from "./Claims"
+import { checkClaims, compareCells, compareSides, doesNotBeat } from "./Claims"
 import type { MainRow } from "./Csv"
 import type { EpisodeRow } from "./Episodes"
 import {
@@ -277,9 +277,21 @@ describe("the claims check, paired", () => {
       const results: Results = { main: mainOf(eps), iterations: [], levels: [], selfPlay, episodes: eps }
       const claim = checkClaims(paper.claims, results, "webshop").find((c) => c.claim.startsWith("Without behavioural"))!
       expect(claim.checks.map((c) => c.verdict)).toEqual(["holds", "holds", "does not hold", "holds"])
+      expect(claim.checks[0]!.evidence).toMatch(/^webshop\/test: ETO alone does not beat untuned: holds \(ETO alone − untuned: −4\.0 /)
       expect(claim.checks[2]!.evidence).toContain("equal within the 1-point margin")
       expect(claim.verdict).toBe("does not hold")
     }))
+
+  it("checks that a method does not beat another: equal or behind holds, ahead does not", () => {
+    const obs = (lead: number) => pairsOf([1, 2], 200, (_, g) => lead + (g % 5) - 2).map((p) => ({ seed: p.seed, goal: p.goal, value: p.a }))
+    const base = { name: "untuned", cell: undefined, episodes: obs(0) }
+    expect(doesNotBeat({ name: "ETO alone", cell: undefined, episodes: obs(0.2) }, base).verdict).toBe("holds")
+    expect(doesNotBeat({ name: "ETO alone", cell: undefined, episodes: obs(-5) }, base).verdict).toBe("holds")
+    expect(doesNotBeat({ name: "ETO alone", cell: undefined, episodes: obs(5) }, base)).toMatchObject({
+      verdict: "does not hold",
+      evidence: expect.stringMatching(/^ETO alone does not beat untuned: does not hold \(ETO alone − untuned: \+5\.0 /)
+    })
+  })
 
   it("falls back to seed means when a side has no episodes", () => {
     const side = { name: "A", cell: Stats.meanCi([70, 71, 72]), episodes: undefined }
