@@ -186,7 +186,7 @@ export const referentTable = (candidates: ReadonlyArray<Obj>, world: World): Arr
   for (const o of candidates) {
     if (seen.has(o)) continue
     seen.add(o)
-    out.push({ obj: o, refs: referentsOf(o, room, own) })
+    out.push({ obj: o, refs: referentsOf(o, own) })
   }
   return out
 }

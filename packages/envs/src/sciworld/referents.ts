@@ -17,11 +17,9 @@ const withContents = (o: Obj, refs: ReadonlyArray<string>): Array<string> => {
   return refs.flatMap((r) => [r, r + suffix])
 }
 
-const stageOf = (o: Obj): string => o.stage
-
 /** Fruit trees and peas: the name, the plant name and their stage forms (sick forms while unwell). */
 const plantRefs = (o: Obj): Array<string> => {
-  const stage = stageOf(o)
+  const stage = o.stage
   const plantName = o.plantName()
   const d = o.descName()
   const out = [
@@ -87,7 +85,7 @@ export const ownReferents = (o: Obj, agentRoom: Obj): Array<string> => {
 }
 
 /** Everything an object can be called from the agent's room: own referents and their container forms. */
-export const referentsOf = (o: Obj, agentRoom: Obj, own: (x: Obj) => ReadonlyArray<string>): Array<string> => {
+export const referentsOf = (o: Obj, own: (x: Obj) => ReadonlyArray<string>): Array<string> => {
   const out = new Set<string>()
   const container = o.kind === "terminal" ? o.terminalOf : o.kind === "door" || o.kind === "drain" ? undefined : o.parent
   const outer = container ? own(container) : []
@@ -106,6 +104,5 @@ export const referentsOf = (o: Obj, agentRoom: Obj, own: (x: Obj) => ReadonlyArr
     const n = normalize(r)
     if (n !== "") result.push(n)
   }
-  void agentRoom
   return result
 }
