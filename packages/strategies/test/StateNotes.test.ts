@@ -1,0 +1,58 @@
+import { describe, expect, it } from "@effect/vitest"
+import { type PolicyShape, Random, rollout, type Turn } from "@eto/core"
+import { loadData } from "@eto/envs/alfworld/Data"
+import { makeEnvironment } from "@eto/envs/alfworld/index"
+import { Effect } from "effect"
+import { dialogueOf, type ModelSettings, trainingModelKey, viewPolicy } from "../src/Training"
+
+const env = makeEnvironment(Effect.runSync(loadData(undefined, (id) => Random.hashString(`state-notes|${id}`) % 20 === 0)))
+
+const settings = (stateNotes: "none" | "env"): ModelSettings => ({
+  nLayer: 1,
+  nEmbd: 32,
+  nHead: 2,
+  nPositions: 256,
+  vocabSize: 400,
+  engine: "cpu",
+  maxReplyTokens: 24,
+  maxObservationChars: undefined,
+  instructionPrompt: "none",
+  thoughts: "none",
+  noRepeatNgram: 0,
+  windows: "episode",
+  repeatedObservations: "keep",
+  stateNotes
+})
+
+describe("state notes in the model view (ALFWorld)", () => {
+  it.effect("follow every observation in training and prompting alike, and key the training phases", () =>
+    Effect.gen(function*() {
+      const tasks = (yield* env.tasks("seen")).slice(0, 4)
+      const expert = yield* rollout(env, env.expert(3), tasks, { source: { kind: "expert" } })
+      const plain = settings("none"), noted = settings("env")
+      expect(trainingModelKey(env, noted)).not.toEqual(trainingModelKey(env, plain))
+      for (const e of expert) {
+        const without = dialogueOf(env, plain, e.initialObservation, e.turns).turns
+        const withNotes = dialogueOf(env, noted, e.initialObservation, e.turns).turns
+        withNotes.forEach((t, i) => {
+          if (t.env === undefined) return
+          expect(t.env.startsWith(`${without[i]!.env}\nTask: ${e.task.instruction} At: `)).toBe(true)
+        })
+        expect(withNotes.map((t) => t.agent)).toEqual(without.map((t) => t.agent))
+      }
+      // A prompt carries the same notes as the training episode with that history.
+      const seen: Array<ReadonlyArray<Turn>> = []
+      const recorder: PolicyShape = {
+        name: "recorder",
+        act: (requests) =>
+          Effect.sync(() => {
+            for (const r of requests) seen.push(r.turns)
+            return requests.map(() => "Action: look")
+          })
+      }
+      const e = expert[0]!
+      yield* viewPolicy(env, recorder, noted).act([{ task: e.task, initialObservation: e.initialObservation, turns: e.turns }])
+      const training = dialogueOf(env, noted, e.initialObservation, [...e.turns, { thought: "", action: "look", observation: "", reward: 0 }]).turns
+      expect(seen[0]!.map((t) => `Observation: ${t.observation}`)).toEqual(training.slice(0, e.turns.length).map((t) => t.env))
+    }))
+})
