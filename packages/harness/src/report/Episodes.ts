@@ -64,8 +64,8 @@ export const episodeRows = (
     steps: t.steps
   }))
 
-/** The phases that hold evaluation trajectories: plain evaluations and Best-of-N selections. */
-export const EVALUATION_PHASES: ReadonlyArray<string> = ["evaluate", "best-of-n"]
+/** The phases that hold evaluation trajectories: plain evaluations, Best-of-N selections and prompted models' evaluations. */
+export const EVALUATION_PHASES: ReadonlyArray<string> = ["evaluate", "best-of-n", "prompted-evaluate"]
 
 /** A phase a run used: its name and key. */
 export interface PhaseRef {
