@@ -74,9 +74,13 @@ export const cliFlags: FuzzTarget<ReadonlyArray<string>> = {
     const tree = commandTree()
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "eto-fuzz-cli-"))
     const pool = ["missing.jsonl", "missing-dir", "garbage.jsonl", "empty.csv", "data", "out/sub"].map((p) => path.join(scratch, p))
-    fs.writeFileSync(path.join(scratch, "garbage.jsonl"), "{\"not\": \"a record\"}\nnot json\n")
-    fs.writeFileSync(path.join(scratch, "empty.csv"), "")
-    fs.mkdirSync(path.join(scratch, "data"))
+    /** The scratch directory as every input finds it, whatever the inputs before wrote there. */
+    const resetScratch = () => {
+      for (const name of fs.readdirSync(scratch)) fs.rmSync(path.join(scratch, name), { recursive: true, force: true })
+      fs.writeFileSync(path.join(scratch, "garbage.jsonl"), "{\"not\": \"a record\"}\nnot json\n")
+      fs.writeFileSync(path.join(scratch, "empty.csv"), "")
+      fs.mkdirSync(path.join(scratch, "data"))
+    }
     const savedEnv = { ...process.env }
     const savedCwd = process.cwd()
     process.env.ETO_DATA_DIR = path.join(scratch, "data")
@@ -141,6 +145,7 @@ export const cliFlags: FuzzTarget<ReadonlyArray<string>> = {
         fs.rmSync(scratch, { recursive: true, force: true })
       },
       check: async (args) => {
+        resetScratch()
         const exit = await Effect.runPromiseExit(run(args))
         expectThat(exit._tag === "Success", () => `did not finish within 30 s: ${JSON.stringify(args)}`)
         const r = (exit as { value: { code: number; stdout: string; stderr: string } }).value

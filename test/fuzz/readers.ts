@@ -155,7 +155,7 @@ export const actionsFile: FuzzTarget<string> = {
       check: (text) => {
         const exit = Effect.runSyncExit(decodeActions(text, file))
         if (Exit.isSuccess(exit)) {
-          const nonBlank = text.split(/\r?\n/).filter((l) => l.trim() !== "").length
+          const nonBlank = text.split(/\r\n|\r|\n/).filter((l) => l.trim() !== "").length
           expectThat(exit.value.length === nonBlank, () => `${exit.value.length} entries from ${nonBlank} lines`)
           for (const e of exit.value) {
             if (e._tag === "Action") expectThat(e.action !== "" && !/[\r\n]/.test(e.action), () => `bad action entry ${JSON.stringify(e.action)}`)

@@ -22,7 +22,8 @@ const HINT = "one bare action per line, or JSON lines {\"output\": \"Thought: ..
 /** Decodes the text of an actions file. */
 export const decodeActions = (text: string, file: string): Effect.Effect<ReadonlyArray<ReplayEntry>, DataFileError> =>
   Effect.suspend(() => {
-    const lines = text.split(/\r?\n/)
+    // A carriage return alone ends a line too, so no action carries one.
+    const lines = text.split(/\r\n|\r|\n/)
     const first = lines.findIndex((l) => l.trim() !== "")
     if (first < 0) return Effect.fail(new DataFileError({ path: file, reason: "no actions in file", hint: HINT }))
     if (lines[first]!.trim().startsWith("{")) {

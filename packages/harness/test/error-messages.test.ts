@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import * as Checkpoint from "@eto/policy/Checkpoint"
 import { defaultConfig, initParams } from "@eto/policy/Init"
 import { train } from "@eto/policy/Tokenizer"
+import { decodeActions } from "../src/ActionsFile"
 import { cli, type CliRun, tempDir } from "./support"
 
 const expectLine = (r: CliRun, code: number, expected: string) => {
@@ -90,6 +91,14 @@ describe("error messages name the file and the field", () => {
       )
     }))
 
+  it.effect("an empty SFT data file is named", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const data = path.join(dir, "empty.jsonl")
+      fs.writeFileSync(data, "\n")
+      expectLine(yield* cli(["policy", "train-sft", "--data", data, "--out", path.join(dir, "out")]), 1, `eto: ${data}: no training conversations in the file`)
+    }))
+
   it.effect("an experiment configuration with a bad field", () =>
     Effect.gen(function*() {
       const file = path.join(tempDir(), "cfg.json")
@@ -110,5 +119,17 @@ describe("error messages name the file and the field", () => {
         "eto: webshop: bad setting seed: Expected an integer"
       )
       expectLine(yield* cli(["policy", "gen\nerate"]), 2, "eto policy: unknown command \"gen\\nerate\" (did you mean generate?) (see 'eto policy --help')")
+    }))
+})
+
+describe("actions files", () => {
+  it.effect("a carriage return alone ends a line, so no action carries one", () =>
+    Effect.gen(function*() {
+      const entries = yield* decodeActions("look\rinventory\r\ngo to desk 1\n", "acts.txt")
+      expect(entries).toEqual([
+        { _tag: "Action", action: "look" },
+        { _tag: "Action", action: "inventory" },
+        { _tag: "Action", action: "go to desk 1" }
+      ])
     }))
 })

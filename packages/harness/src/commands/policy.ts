@@ -72,6 +72,7 @@ const trainSft = Command.make(
       if (f.resume && Option.isSome(f.init)) return yield* Effect.fail(new InvalidInput({ reason: "--resume and --init exclude each other" }))
       const instruction = yield* readInstruction(f.instructionFile)
       const data = yield* Sft.loadDialogues(f.data, instruction)
+      if (data.length === 0) return yield* Effect.fail(new DataFileError({ path: f.data, reason: "no training conversations in the file" }))
       const options = Sft.defaultSftOptions({
         engine: f.engine,
         ...(Option.isSome(f.steps) ? { steps: f.steps.value } : { epochs: f.epochs }),
