@@ -346,7 +346,8 @@ BINDING(Matmul) {
     float* C = a.array<float>(2, napi_float32_array, (size_t)M * N, "c");
     const Kernels* k = kernelsFor(a.str(10));
     const Gemm g{M, N, K, A, ta ? 1 : K, ta ? M : 1, B, tb ? 1 : N, tb ? K : 1, C, N, acc};
-    Pool::shared().run(a.integer(9, "threads"), [&](int t, int n) { k->gemm(g, t, n); });
+    const int threads = a.integer(9, "threads");
+    Pool::shared().run(threads, threads, [&](int t, int n) { k->gemm(g, t, n); });
     return undefined(env);
   });
 }
@@ -364,7 +365,7 @@ BINDING(Peak) {
       B[i] = (float)((i * 104729) % 1000) / 1000.0f;
     }
     const Gemm g{n, n, n, A.data(), n, 1, B.data(), n, 1, C.data(), n, false};
-    auto once = [&] { Pool::shared().run(threads, [&](int t, int nth) { k->gemm(g, t, nth); }); };
+    auto once = [&] { Pool::shared().run(threads, threads, [&](int t, int nth) { k->gemm(g, t, nth); }); };
     once();
     long reps = 0;
     const auto t0 = std::chrono::steady_clock::now();
@@ -378,12 +379,24 @@ BINDING(Peak) {
   });
 }
 
+// profile(on?) -> {label: seconds} summed since the last call; `on` switches profiling
+BINDING(ProfileBinding) {
+  return guarded(env, [&] {
+    Args a(env, info, 1);
+    if (a.present(0)) Profile::on = a.num(0, "on") != 0;
+    napi_value out;
+    check(env, napi_create_object(env, &out), "object");
+    for (const auto& [name, seconds] : Profile::take()) set(env, out, name.c_str(), number(env, seconds));
+    return out;
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> fns[] = {
       {"isas", Isas},           {"create", Create},   {"dispose", Dispose},   {"paramsChanged", ParamsChanged},
       {"forward", Forward},     {"backward", Backward}, {"zeroGrad", ZeroGrad}, {"gradNorm", GradNorm},
       {"adamw", AdamW},         {"decoder", Decoder}, {"feed", Feed},         {"disposeDecoder", DisposeDecoder},
-      {"matmul", Matmul},       {"peak", Peak},
+      {"matmul", Matmul},       {"peak", Peak},         {"profile", ProfileBinding},
   };
   for (const auto& [name, fn] : fns) {
     napi_value f;

@@ -2,15 +2,20 @@
 // per instruction set (kernels.inc in isa_avx512.cc, isa_avx2.cc,
 // isa_portable.cc) and picked at run time (dispatch.cc).
 //
-// Kernels that take (tid, nth) run as one share of nth threads: each output
-// element is written by exactly one thread with the same operations whatever
-// nth, so results are bit-identical for any thread count.
+// Kernels that take (tid, nth) compute share tid of nth (the pool hands the
+// shares to whichever thread is free): each output element is written by
+// exactly one share with the same operations whatever nth, so results are
+// bit-identical for any thread count and any assignment of shares to threads.
 #pragma once
 #include <cstdint>
 
 namespace eto {
 
-/** C (+)= A B with A(i, k) = a[i * ars + k * acs] (one of ars, acs is 1), B(k, j) = b[k * brs + j * bcs]. */
+/**
+ * C (+)= A B with A(i, k) = a[i * ars + k * acs] (one of ars, acs is 1),
+ * B(k, j) = b[k * brs + j * bcs]. With `bias` ([N]) or `res` ([M, N], rows
+ * ldc apart) C starts as res + bias (in place of 0 or C itself).
+ */
 struct Gemm {
   int M, N, K;
   const float* a;
@@ -20,6 +25,8 @@ struct Gemm {
   float* c;
   long ldc;
   bool acc;
+  const float* bias = nullptr;
+  const float* res = nullptr;
 };
 
 /** Attention over qkv [B*T, 3C] rows (q | k | v, heads side by side). */
@@ -70,8 +77,6 @@ struct Kernels {
   void (*layernormBackwardParams)(float* dw, float* db, const float* dout, const float* inp, const float* mean,
                                   const float* rstd, int N, int C, int tid, int nth);
 
-  /** out[N, OC] = (res or 0) + (bias or 0). */
-  void (*biasInit)(float* out, const float* bias, const float* res, int N, int OC, int tid, int nth);
   /** dbias += column sums of dout (columns split, rows summed in order). */
   void (*colsumAcc)(float* dbias, const float* dout, int N, int OC, int tid, int nth);
 

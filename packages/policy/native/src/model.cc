@@ -3,10 +3,32 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <new>
+#include <string>
 #include <algorithm>
 
 namespace eto {
+
+bool Profile::on = std::getenv("ETO_NATIVE_PROFILE") != nullptr && std::string(std::getenv("ETO_NATIVE_PROFILE")) == "1";
+
+namespace {
+std::mutex profileMutex;
+std::map<std::string, double> profileTotals;
+}  // namespace
+
+void Profile::add(const char* name, double seconds) {
+  std::lock_guard<std::mutex> guard(profileMutex);
+  profileTotals[name] += seconds;
+}
+
+std::vector<std::pair<std::string, double>> Profile::take() {
+  std::lock_guard<std::mutex> guard(profileMutex);
+  std::vector<std::pair<std::string, double>> out(profileTotals.begin(), profileTotals.end());
+  profileTotals.clear();
+  return out;
+}
 
 Arena::~Arena() { std::free(base_); }
 
@@ -141,34 +163,42 @@ void Model::carveActs() {
 // ---------------------------------------------------------------------------
 // Forward
 
+void Model::gemm(const char* name, const Gemm& g) const {
+  // the flops, or the bytes of B streamed per row when there are few rows (decoding is memory-bound)
+  const double work = std::max(2.0 * g.M * g.N * g.K, 8.0 * g.N * g.K);
+  par(name, work, [&](int t, int n) { K->gemm(g, t, n); });
+}
+
 /** One transformer block on R rows, x -> out; attention over the batch (training) or the KV cache (decoding). */
 void Model::block(int l, int R, const float* x, const LayerActs& a, float* out, bool keepAttention, int B, int T,
                   const DecodeRows* rows, float* kc, float* vc) {
   const int C = cfg.C;
   const double rc = (double)R * C;
   const LayerParams& p = P_.layers[l];
-  par(rc * 8, [&](int t, int n) { K->layernormForward(a.ln1, a.mean1, a.rstd1, x, p.ln1w, p.ln1b, R, C, cfg.eps, t, n); });
-  par(rc * 3, [&](int t, int n) { K->biasInit(a.qkv, p.attnB, nullptr, R, 3 * C, t, n); });
-  const Gemm qkv = nn(a.ln1, C, p.attnW, 3 * C, a.qkv, 3 * C, R, 3 * C, C, true);
-  par(rc * 6 * C, [&](int t, int n) { K->gemm(qkv, t, n); });
+  par("layernormForward", rc * 8, [&](int t, int n) { K->layernormForward(a.ln1, a.mean1, a.rstd1, x, p.ln1w, p.ln1b, R, C, cfg.eps, t, n); });
+  Gemm qkv = nn(a.ln1, C, p.attnW, 3 * C, a.qkv, 3 * C, R, 3 * C, C, false);
+  qkv.bias = p.attnB;
+  gemm("qkv", qkv);
   if (rows) {
-    par(rc * 2, [&](int t, int n) { K->kvStore(kc, vc, a.qkv, *rows, t, n); });
-    par(rc * 4 * cfg.P, [&](int t, int n) { K->attentionDecode(a.atty, a.qkv, kc, vc, *rows, t, n); });
+    par("kvStore", rc * 2, [&](int t, int n) { K->kvStore(kc, vc, a.qkv, *rows, t, n); });
+    par("attentionDecode", rc * 4 * cfg.P, [&](int t, int n) { K->attentionDecode(a.atty, a.qkv, kc, vc, *rows, t, n); });
   } else {
     const AttnShape s{B, T, C, cfg.H, 1.0f / std::sqrt((float)(C / cfg.H))};
-    par(rc * 2 * T, [&](int t, int n) { K->attentionForward(keepAttention ? a.att : nullptr, a.atty, a.qkv, s, t, n); });
+    par("attentionForward", rc * 2 * T, [&](int t, int n) { K->attentionForward(keepAttention ? a.att : nullptr, a.atty, a.qkv, s, t, n); });
   }
-  par(rc * 2, [&](int t, int n) { K->biasInit(a.res1, p.projB, x, R, C, t, n); });
-  const Gemm proj = nn(a.atty, C, p.projW, C, a.res1, C, R, C, C, true);
-  par(rc * 2 * C, [&](int t, int n) { K->gemm(proj, t, n); });
-  par(rc * 8, [&](int t, int n) { K->layernormForward(a.ln2, a.mean2, a.rstd2, a.res1, p.ln2w, p.ln2b, R, C, cfg.eps, t, n); });
-  par(rc * 4, [&](int t, int n) { K->biasInit(a.fch, p.fcB, nullptr, R, 4 * C, t, n); });
-  const Gemm fc = nn(a.ln2, C, p.fcW, 4 * C, a.fch, 4 * C, R, 4 * C, C, true);
-  par(rc * 8 * C, [&](int t, int n) { K->gemm(fc, t, n); });
-  par(rc * 80, [&](int t, int n) { K->geluForward(a.fcg, a.fch, (long)R * 4 * C, t, n); });
-  par(rc * 2, [&](int t, int n) { K->biasInit(out, p.mlpB, a.res1, R, C, t, n); });
-  const Gemm mlp = nn(a.fcg, 4 * C, p.mlpW, C, out, C, R, C, 4 * C, true);
-  par(rc * 8 * C, [&](int t, int n) { K->gemm(mlp, t, n); });
+  Gemm proj = nn(a.atty, C, p.projW, C, a.res1, C, R, C, C, false);
+  proj.bias = p.projB;
+  proj.res = x;
+  gemm("proj", proj);
+  par("layernormForward", rc * 8, [&](int t, int n) { K->layernormForward(a.ln2, a.mean2, a.rstd2, a.res1, p.ln2w, p.ln2b, R, C, cfg.eps, t, n); });
+  Gemm fc = nn(a.ln2, C, p.fcW, 4 * C, a.fch, 4 * C, R, 4 * C, C, false);
+  fc.bias = p.fcB;
+  gemm("fc", fc);
+  par("geluForward", rc * 80, [&](int t, int n) { K->geluForward(a.fcg, a.fch, (long)R * 4 * C, t, n); });
+  Gemm mlp = nn(a.fcg, 4 * C, p.mlpW, C, out, C, R, C, 4 * C, false);
+  mlp.bias = p.mlpB;
+  mlp.res = a.res1;
+  gemm("mlp", mlp);
 }
 
 void Model::valueForward(int N) {
@@ -193,17 +223,17 @@ void Model::forward(const int32_t* tokens, const int32_t* targets, int B, int T,
   const long N = (long)B * T;
   std::memcpy(tokens_, tokens, sizeof(int32_t) * N);
   std::memcpy(targets_, targets, sizeof(int32_t) * N);
-  par((double)N * C, [&](int t, int n) { K->encoderForward(x_[0], tokens_, P_.wte, P_.wpe, (int)N, T, C, t, n); });
+  par("encoderForward", (double)N * C, [&](int t, int n) { K->encoderForward(x_[0], tokens_, P_.wte, P_.wpe, (int)N, T, C, t, n); });
   for (int l = 0; l < L; l++) block(l, (int)N, x_[l], layers_[l], x_[l + 1], mode == Mode::Train, B, T, nullptr, nullptr, nullptr);
-  par((double)N * C * 8, [&](int t, int n) { K->layernormForward(xf_, meanf_, rstdf_, x_[L], P_.lnfw, P_.lnfb, (int)N, C, cfg.eps, t, n); });
+  par("layernormForward", (double)N * C * 8, [&](int t, int n) { K->layernormForward(xf_, meanf_, rstdf_, x_[L], P_.lnfw, P_.lnfb, (int)N, C, cfg.eps, t, n); });
   if (mode == Mode::Outputs) {
     const float* wp = packedWte();
-    par((double)N * V * C * 2, [&](int t, int n) { K->lmForward(xf_, wp, targets_, lse_, logprobs_, entropies_, (int)N, V, C, t, n); });
+    par("lmForward", (double)N * V * C * 2, [&](int t, int n) { K->lmForward(xf_, wp, targets_, lse_, logprobs_, entropies_, (int)N, V, C, t, n); });
   } else {
     const Gemm head = nt(xf_, C, P_.wte, C, logits_, V, (int)N, V, C, false);
-    par((double)N * V * C * 2, [&](int t, int n) { K->gemm(head, t, n); });
+    gemm("head", head);
     if (mode == Mode::Train) {
-      par((double)N * V * 10, [&](int t, int n) { K->lmStats(logits_, targets_, lse_, logprobs_, entropies_, (int)N, V, t, n); });
+      par("lmStats", (double)N * V * 10, [&](int t, int n) { K->lmStats(logits_, targets_, lse_, logprobs_, entropies_, (int)N, V, t, n); });
     }
   }
   if (mode != Mode::Logits) valueForward((int)N);
@@ -218,7 +248,7 @@ const float* Model::packedWte() {
     wtePacked_ = wteArena_.take(floats);
   }
   if (wteStale_) {
-    par((double)V * C * 4, [&](int t, int n) { K->packRowsAsPanels(wtePacked_, P_.wte, V, C, t, n); });
+    par("packRowsAsPanels", (double)V * C * 4, [&](int t, int n) { K->packRowsAsPanels(wtePacked_, P_.wte, V, C, t, n); });
     wteStale_ = false;
   }
   return wtePacked_;
@@ -238,11 +268,11 @@ void Model::backward(const float* dlogprobs, const float* dentropies, const floa
   else std::memset(dent_, 0, sizeof(float) * N);
 
   // LM head, tied to wte: the logits become their gradient in place
-  par((double)N * V * 12, [&](int t, int n) { K->lmDlogits(logits_, targets_, lse_, entropies_, dlp_, dent_, (int)N, V, t, n); });
+  par("lmDlogits", (double)N * V * 12, [&](int t, int n) { K->lmDlogits(logits_, targets_, lse_, entropies_, dlp_, dent_, (int)N, V, t, n); });
   const Gemm dxf = nn(logits_, V, P_.wte, C, dxf_, C, (int)N, C, V, false);
-  par(nc * V * 2, [&](int t, int n) { K->gemm(dxf, t, n); });
+  gemm("dxf", dxf);
   const Gemm dwte = tn(logits_, V, xf_, C, G_.wte, C, V, C, (int)N, true);
-  par(nc * V * 2, [&](int t, int n) { K->gemm(dwte, t, n); });
+  gemm("dwte", dwte);
 
   // value head
   if (cfg.valueHead && dvalues) {
@@ -261,8 +291,8 @@ void Model::backward(const float* dlogprobs, const float* dentropies, const floa
 
   // final LayerNorm
   std::memset(dx_, 0, sizeof(float) * N * C);
-  par(nc * 10, [&](int t, int n) { K->layernormBackwardInput(dx_, dxf_, x_[L], meanf_, rstdf_, P_.lnfw, (int)N, C, t, n); });
-  par(nc * 4, [&](int t, int n) { K->layernormBackwardParams(G_.lnfw, G_.lnfb, dxf_, x_[L], meanf_, rstdf_, (int)N, C, t, n); });
+  par("layernormBackwardInput", nc * 10, [&](int t, int n) { K->layernormBackwardInput(dx_, dxf_, x_[L], meanf_, rstdf_, P_.lnfw, (int)N, C, t, n); });
+  par("layernormBackwardParams", nc * 4, [&](int t, int n) { K->layernormBackwardParams(G_.lnfw, G_.lnfb, dxf_, x_[L], meanf_, rstdf_, (int)N, C, t, n); });
 
   const AttnShape s{B, T, C, H, 1.0f / std::sqrt((float)(C / H))};
   for (int l = L - 1; l >= 0; l--) {
@@ -270,35 +300,35 @@ void Model::backward(const float* dlogprobs, const float* dentropies, const floa
     const LayerParams& p = P_.layers[l];
     const LayerParams& g = G_.layers[l];
     // x[l+1] = res1 + gelu(fch) @ mlpW + mlpB; the residual's gradient stays in dx
-    par(nc, [&](int t, int n) { K->colsumAcc(g.mlpB, dx_, (int)N, C, t, n); });
+    par("colsumAcc", nc, [&](int t, int n) { K->colsumAcc(g.mlpB, dx_, (int)N, C, t, n); });
     const Gemm dmlpW = tn(a.fcg, 4 * C, dx_, C, g.mlpW, C, 4 * C, C, (int)N, true);
-    par(nc * 8 * C, [&](int t, int n) { K->gemm(dmlpW, t, n); });
+    gemm("dmlpW", dmlpW);
     const Gemm dfcg = nt(dx_, C, p.mlpW, C, dbig_, 4 * C, (int)N, 4 * C, C, false);
-    par(nc * 8 * C, [&](int t, int n) { K->gemm(dfcg, t, n); });
-    par(nc * 120, [&](int t, int n) { K->geluBackward(dbig_, a.fch, dbig_, N * 4 * C, t, n); });
-    par(nc * 4, [&](int t, int n) { K->colsumAcc(g.fcB, dbig_, (int)N, 4 * C, t, n); });
+    gemm("dfcg", dfcg);
+    par("geluBackward", nc * 120, [&](int t, int n) { K->geluBackward(dbig_, a.fch, dbig_, N * 4 * C, t, n); });
+    par("colsumAcc", nc * 4, [&](int t, int n) { K->colsumAcc(g.fcB, dbig_, (int)N, 4 * C, t, n); });
     const Gemm dfcW = tn(a.ln2, C, dbig_, 4 * C, g.fcW, 4 * C, C, 4 * C, (int)N, true);
-    par(nc * 8 * C, [&](int t, int n) { K->gemm(dfcW, t, n); });
+    gemm("dfcW", dfcW);
     const Gemm dln2 = nt(dbig_, 4 * C, p.fcW, 4 * C, dtmp_, C, (int)N, C, 4 * C, false);
-    par(nc * 8 * C, [&](int t, int n) { K->gemm(dln2, t, n); });
-    par(nc * 10, [&](int t, int n) { K->layernormBackwardInput(dx_, dtmp_, a.res1, a.mean2, a.rstd2, p.ln2w, (int)N, C, t, n); });
-    par(nc * 4, [&](int t, int n) { K->layernormBackwardParams(g.ln2w, g.ln2b, dtmp_, a.res1, a.mean2, a.rstd2, (int)N, C, t, n); });
+    gemm("dln2", dln2);
+    par("layernormBackwardInput", nc * 10, [&](int t, int n) { K->layernormBackwardInput(dx_, dtmp_, a.res1, a.mean2, a.rstd2, p.ln2w, (int)N, C, t, n); });
+    par("layernormBackwardParams", nc * 4, [&](int t, int n) { K->layernormBackwardParams(g.ln2w, g.ln2b, dtmp_, a.res1, a.mean2, a.rstd2, (int)N, C, t, n); });
     // res1 = x[l] + atty @ projW + projB
-    par(nc, [&](int t, int n) { K->colsumAcc(g.projB, dx_, (int)N, C, t, n); });
+    par("colsumAcc", nc, [&](int t, int n) { K->colsumAcc(g.projB, dx_, (int)N, C, t, n); });
     const Gemm dprojW = tn(a.atty, C, dx_, C, g.projW, C, C, C, (int)N, true);
-    par(nc * 2 * C, [&](int t, int n) { K->gemm(dprojW, t, n); });
+    gemm("dprojW", dprojW);
     const Gemm datty = nt(dx_, C, p.projW, C, datty_, C, (int)N, C, C, false);
-    par(nc * 2 * C, [&](int t, int n) { K->gemm(datty, t, n); });
-    par(nc * 4 * T, [&](int t, int n) { K->attentionBackward(dqkv_, datty_, a.att, a.qkv, s, t, n); });
-    par(nc * 3, [&](int t, int n) { K->colsumAcc(g.attnB, dqkv_, (int)N, 3 * C, t, n); });
+    gemm("datty", datty);
+    par("attentionBackward", nc * 4 * T, [&](int t, int n) { K->attentionBackward(dqkv_, datty_, a.att, a.qkv, s, t, n); });
+    par("colsumAcc", nc * 3, [&](int t, int n) { K->colsumAcc(g.attnB, dqkv_, (int)N, 3 * C, t, n); });
     const Gemm dattnW = tn(a.ln1, C, dqkv_, 3 * C, g.attnW, 3 * C, C, 3 * C, (int)N, true);
-    par(nc * 6 * C, [&](int t, int n) { K->gemm(dattnW, t, n); });
+    gemm("dattnW", dattnW);
     const Gemm dln1 = nt(dqkv_, 3 * C, p.attnW, 3 * C, dtmp_, C, (int)N, C, 3 * C, false);
-    par(nc * 6 * C, [&](int t, int n) { K->gemm(dln1, t, n); });
-    par(nc * 10, [&](int t, int n) { K->layernormBackwardInput(dx_, dtmp_, x_[l], a.mean1, a.rstd1, p.ln1w, (int)N, C, t, n); });
-    par(nc * 4, [&](int t, int n) { K->layernormBackwardParams(g.ln1w, g.ln1b, dtmp_, x_[l], a.mean1, a.rstd1, (int)N, C, t, n); });
+    gemm("dln1", dln1);
+    par("layernormBackwardInput", nc * 10, [&](int t, int n) { K->layernormBackwardInput(dx_, dtmp_, x_[l], a.mean1, a.rstd1, p.ln1w, (int)N, C, t, n); });
+    par("layernormBackwardParams", nc * 4, [&](int t, int n) { K->layernormBackwardParams(g.ln1w, g.ln1b, dtmp_, x_[l], a.mean1, a.rstd1, (int)N, C, t, n); });
   }
-  par(nc * 2, [&](int t, int n) { K->encoderBackward(G_.wte, G_.wpe, dx_, tokens_, (int)N, T, C, t, n); });
+  par("encoderBackward", nc * 2, [&](int t, int n) { K->encoderBackward(G_.wte, G_.wpe, dx_, tokens_, (int)N, T, C, t, n); });
 }
 
 // ---------------------------------------------------------------------------
@@ -309,14 +339,14 @@ void Model::zeroGrad() { std::memset(grads_, 0, sizeof(float) * nParams_); }
 double Model::gradNorm() {
   const long chunk = 16384;
   norms_.assign((nParams_ + chunk - 1) / chunk, 0.0);
-  par((double)nParams_ * 2, [&](int t, int n) { K->sumsqChunks(norms_.data(), grads_, nParams_, chunk, t, n); });
+  par("sumsqChunks", (double)nParams_ * 2, [&](int t, int n) { K->sumsqChunks(norms_.data(), grads_, nParams_, chunk, t, n); });
   double s = 0;
   for (double x : norms_) s += x;
   return std::sqrt(s);
 }
 
 void Model::adamw(float lr, float beta1, float beta2, float eps, float wd, float gscale, float bc1, float bc2) {
-  par((double)nParams_ * 20, [&](int t, int n) {
+  par("adamw", (double)nParams_ * 20, [&](int t, int n) {
     K->adamw(params_, grads_, m_, v_, nParams_, nDecay_, lr, beta1, beta2, eps, wd, bc1, bc2, gscale, t, n);
   });
   wteStale_ = true;
@@ -326,7 +356,7 @@ void Model::adamw(float lr, float beta1, float beta2, float eps, float wd, float
 // Decoding
 
 void Model::embedAt(float* x, const int32_t* tokens, const int32_t* pos, int R) {
-  par((double)R * cfg.C, [&](int t, int n) { K->encoderAt(x, tokens, pos, P_.wte, P_.wpe, R, cfg.C, t, n); });
+  par("encoderAt", (double)R * cfg.C, [&](int t, int n) { K->encoderAt(x, tokens, pos, P_.wte, P_.wpe, R, cfg.C, t, n); });
 }
 
 void Model::decodeBlocks(float* x, int R, const DecodeRows& rows, const std::vector<float*>& kc,
@@ -342,9 +372,9 @@ void Model::decodeLogits(const float* x, const int* pick, int n, float* out, Are
   float* mean = scratch.take(n);
   float* rstd = scratch.take(n);
   for (int i = 0; i < n; i++) std::memcpy(rows + (long)i * C, x + (long)pick[i] * C, sizeof(float) * C);
-  par((double)n * C * 8, [&](int t, int k) { K->layernormForward(ln, mean, rstd, rows, P_.lnfw, P_.lnfb, n, C, cfg.eps, t, k); });
+  par("layernormForward", (double)n * C * 8, [&](int t, int k) { K->layernormForward(ln, mean, rstd, rows, P_.lnfw, P_.lnfb, n, C, cfg.eps, t, k); });
   const float* wp = packedWte();
-  par((double)n * V * C * 2, [&](int t, int k) { K->mmPacked(ln, C, wp, out, V, n, V, C, t, k); });
+  par("mmPacked", (double)n * V * C * 2, [&](int t, int k) { K->mmPacked(ln, C, wp, out, V, n, V, C, t, k); });
 }
 
 }  // namespace eto

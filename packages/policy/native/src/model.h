@@ -3,7 +3,10 @@
 // decoding, every kernel taken from one instruction set's table and run on the
 // shared thread pool.
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels.h"
@@ -68,9 +71,12 @@ class Model {
   const Kernels* const K;
   const int threads;
 
-  /** Runs f(tid, nth) over the pool, or on the calling thread alone when `work` (about the flops) is small. */
+  /**
+   * Runs f(tid, nth) over the pool, or on the calling thread alone when `work`
+   * (about the flops) is small; `name` labels it in the profile.
+   */
   template <class F>
-  void par(double work, F&& f) const;
+  void par(const char* name, double work, F&& f) const;
 
   void forward(const int32_t* tokens, const int32_t* targets, int B, int T, Mode mode);
   /** After a Train forward: log-probs, entropies, values [B*T]; after Logits: logits [B*T, V]. */
@@ -99,6 +105,8 @@ class Model {
   void decodeLogits(const float* x, const int* pick, int n, float* out, Arena& scratch);
 
  private:
+  /** Runs a product over the pool (see `par`). */
+  void gemm(const char* name, const Gemm& g) const;
   void ensureActs(int B, int T);
   void carveActs();
   void block(int l, int R, const float* x, const LayerActs& a, float* out, bool keepAttention, int B, int T,
@@ -128,9 +136,30 @@ class Model {
 /** Below this many operations a kernel runs on the calling thread alone: waking the pool would cost more. */
 constexpr double kParallelWork = 200000;
 
+/** Wall seconds per kernel label, summed while profiling is on (ETO_NATIVE_PROFILE=1, or `setProfiling`). */
+struct Profile {
+  static bool on;
+  static void add(const char* name, double seconds);
+  /** The totals so far, then cleared. */
+  static std::vector<std::pair<std::string, double>> take();
+};
+
+/**
+ * Chunks per thread of a parallel kernel: several, so that a thread the
+ * operating system has not scheduled leaves its share to the others.
+ */
+constexpr int kChunksPerThread = 4;
+
 template <class F>
-void Model::par(double work, F&& f) const {
-  Pool::shared().run(work < kParallelWork ? 1 : threads, f);
+void Model::par(const char* name, double work, F&& f) const {
+  const int chunks = work < kParallelWork || threads == 1 ? 1 : threads * kChunksPerThread;
+  if (!Profile::on) {
+    Pool::shared().run(threads, chunks, f);
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  Pool::shared().run(threads, chunks, f);
+  Profile::add(name, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 }  // namespace eto

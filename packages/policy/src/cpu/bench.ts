@@ -1,44 +1,59 @@
 /**
- * Speed of the cpu engine on the "small" GPT-2 (vocab 4096, context 512,
- * width 128, 4 layers, 4 heads, batch 8): training steps, forward passes,
- * KV-cache generation, achieved GFLOP/s against the machine's dense matmul
- * rate (numpy float32 1024x1024, measured in the same run), peak RSS, and,
- * with --compare-torch, PyTorch's figures from the same run and the ratios.
- * Prints one JSON line per measurement. Driven by benchmarks/core.bench.ts.
+ * `pnpm bench:core`: the policy engines side by side in one run — the native
+ * engine (C++ kernels), the WebAssembly `cpu` engine and, with
+ * --compare-torch, PyTorch (../shared/bench/torch_gpt_reference.py) — on the
+ * "small" GPT-2 (vocab 4096, context 512, width 128, 4 layers, 4 heads) and
+ * the models of the ci experiment configs (webshop-ci, alfworld-ci): training
+ * steps, forward passes, KV-cache prefill and batch-1 / batch-8 decoding,
+ * GFLOP/s, each engine's share of the machine's float32 peak (numpy's matrix
+ * product with the OpenBLAS core overrides removed, else our own kernel's),
+ * and peak memory. One JSON line per measurement, then a table and the
+ * targets. Driven by benchmarks/core.bench.ts.
  */
-import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
+import * as path from "node:path"
+import { repoRoot } from "@eto/core/Paths"
 import { Schema } from "effect"
 import { Bench } from "tinybench"
-import type { TokenBatch } from "../Engine"
+import type { Engine, GPTConfig, TokenBatch } from "../Engine"
 import { defaultConfig, initParams } from "../Init"
+import { loadNative, makeNativeEngine } from "../native/index"
+import { machinePeak, type Peak, torchAvailable, torchRun } from "../native/benchSupport"
 import { makeCpuEngine } from "./index"
 
-const PYTHON = "/usr/bin/python3"
-const TORCH_SCRIPT = "/work/shared/bench/torch_gpt_reference.py"
+const Part = Schema.Literals(["train", "forward", "generate", "peak"])
+type Part = typeof Part.Type
 
 const Args = Schema.Struct({
   compareTorch: Schema.Boolean,
   seconds: Schema.Number.check(Schema.isGreaterThan(0)),
   threads: Schema.Number.check(Schema.isInt(), Schema.isGreaterThan(0)),
-  only: Schema.Array(Schema.Literals(["train", "forward", "generate", "peak"]))
+  configs: Schema.Array(Schema.Literals(["small", "webshop-ci", "alfworld-ci"])),
+  engines: Schema.Array(Schema.Literals(["native", "cpu"])),
+  only: Schema.Array(Part)
 })
+type Args = typeof Args.Type
 
-const usage = "usage: core.bench.ts [--compare-torch] [--seconds S] [--threads N] [train|forward|generate|peak ...]"
+const usage =
+  "usage: core.bench.ts [--compare-torch] [--seconds S] [--threads N] [--configs small,webshop-ci,alfworld-ci] [--engines native,cpu] [train|forward|generate|peak ...]"
 
-const parseArgs = (argv: ReadonlyArray<string>) => {
-  const raw: { compareTorch: boolean; seconds: number; threads: number; only: Array<string> } = {
+const parseArgs = (argv: ReadonlyArray<string>): Args => {
+  const raw = {
     compareTorch: false,
-    seconds: 10,
+    seconds: 5,
     threads: os.availableParallelism(),
-    only: []
+    configs: ["small", "webshop-ci", "alfworld-ci"] as Array<string>,
+    engines: ["native", "cpu"] as Array<string>,
+    only: [] as Array<string>
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === "--compare-torch") raw.compareTorch = true
     else if (a === "--seconds") raw.seconds = Number(argv[++i])
     else if (a === "--threads") raw.threads = Number(argv[++i])
+    else if (a === "--configs") raw.configs = (argv[++i] ?? "").split(",")
+    else if (a === "--engines") raw.engines = (argv[++i] ?? "").split(",")
     else if (a.startsWith("--")) throw new Error(`unknown flag ${a}; ${usage}`)
     else raw.only.push(a)
   }
@@ -49,55 +64,29 @@ const parseArgs = (argv: ReadonlyArray<string>) => {
   }
 }
 
-const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record))
+const ModelOfConfig = Schema.Struct({
+  model: Schema.Struct({ nLayer: Schema.Number, nEmbd: Schema.Number, nHead: Schema.Number, nPositions: Schema.Number, vocabSize: Schema.Number })
+})
 
+/** The model of an experiment config (packages/strategies/src/configs/<name>.json). */
+const experimentModel = (name: string): GPTConfig => {
+  const file = path.join(repoRoot(), "packages", "strategies", "src", "configs", `${name}.json`)
+  try {
+    const { model } = Schema.decodeUnknownSync(ModelOfConfig)(JSON.parse(fs.readFileSync(file, "utf8")))
+    return defaultConfig(model)
+  } catch (e) {
+    throw new Error(`${path.relative(process.cwd(), file)}: ${(e as Error).message.split("\n")[0]}`)
+  }
+}
+
+const modelFor = (name: Args["configs"][number]): GPTConfig => (name === "small" ? defaultConfig() : experimentModel(name))
+
+const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record))
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits
 
 /**
- * Dense float32 matmul rate of this machine through numpy (BLAS, all cores):
- * GFLOP per wall second and per CPU second of the process (the latter holds
- * up when other work shares the cores).
- */
-const numpyPeak = (): { wall: number; perCpu: number } | undefined => {
-  const code = [
-    "import numpy as np, time",
-    "a = np.random.rand(1024, 1024).astype(np.float32); b = np.random.rand(1024, 1024).astype(np.float32)",
-    "for _ in range(3): a @ b",
-    "n, t, c = 0, time.perf_counter(), time.process_time()",
-    "while time.perf_counter() - t < 3: a @ b; n += 1",
-    "f = 2 * 1024**3 * n / 1e9",
-    "print(f / (time.perf_counter() - t), f / (time.process_time() - c))"
-  ].join("\n")
-  const r = spawnSync(PYTHON, ["-c", code], { encoding: "utf8" })
-  const [wall, perCpu] = r.stdout.trim().split(/\s+/).map(Number)
-  return r.status === 0 && Number.isFinite(wall) && Number.isFinite(perCpu) ? { wall: wall!, perCpu: perCpu! } : undefined
-}
-
-const TorchResult = Schema.Struct({ tokens_per_s: Schema.Number, gflops: Schema.Number, torch: Schema.String })
-
-/** CPU seconds used so far by this process's finished children (Linux /proc). */
-const childCpuSeconds = (): number => {
-  const fields = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ")
-  // after "pid (comm) ": state is field 3, cutime and cstime are fields 16 and 17
-  return (Number(fields[13]) + Number(fields[14])) / 100
-}
-
-const torchRun = (mode: "train" | "forward", seconds: number, threads: number) => {
-  const cpu0 = childCpuSeconds()
-  const r = spawnSync(PYTHON, [TORCH_SCRIPT, "--mode", mode, "--seconds", String(seconds), "--threads", String(threads)], {
-    encoding: "utf8"
-  })
-  if (r.status !== 0) throw new Error(`torch reference (${mode}) failed: ${r.stderr.trim().split("\n").pop()}`)
-  const line = r.stdout.trim().split("\n").pop() ?? ""
-  return { ...Schema.decodeUnknownSync(TorchResult)(JSON.parse(line)), cpuSeconds: childCpuSeconds() - cpu0 }
-}
-
-const torchAvailable = () => spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" }).status === 0 && fs.existsSync(TORCH_SCRIPT)
-
-/**
  * Mean wall milliseconds per call of `fn` over about `seconds` (tinybench,
- * after one warm-up call), and the mean CPU milliseconds of the whole process
- * (all threads) per call.
+ * after one warm-up call), and the mean CPU milliseconds of the process per call.
  */
 const measure = async (name: string, fn: () => void, seconds: number): Promise<{ ms: number; cpuMs: number }> => {
   let cpu = 0
@@ -117,164 +106,236 @@ const measure = async (name: string, fn: () => void, seconds: number): Promise<{
   return { ms: result.latency.mean, cpuMs: cpu / calls }
 }
 
-export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> => {
-  const args = parseArgs(argv)
-  const want = (k: "train" | "forward" | "generate" | "peak") => args.only.length === 0 || args.only.includes(k)
-  const config = defaultConfig()
-  const B = 8
+/** Matrix-product FLOPs per token of a forward pass, counted as the torch reference counts them (attention in full). */
+const flopPerToken = (c: GPTConfig, T: number) => 2 * (12 * c.nLayer * c.nEmbd * c.nEmbd + c.vocabSize * c.nEmbd) + 2 * (2 * c.nLayer * T * c.nEmbd)
+
+/** One figure of one engine on one config: the table and the targets read these. */
+interface Figure {
+  readonly config: string
+  readonly engine: string
+  readonly part: "train" | "forward" | "prefill-b1" | "prefill-b8" | "decode-b1" | "decode-b8"
+  readonly tokensPerS: number
+  readonly gflops?: number
+}
+
+const B = 8
+
+const benchEngine = async (
+  args: Args,
+  configName: string,
+  config: GPTConfig,
+  engineName: "native" | "cpu",
+  peak: Peak | undefined,
+  want: (p: Part) => boolean
+): Promise<Array<Figure>> => {
+  const figures: Array<Figure> = []
   const T = config.nPositions
-  const { vocabSize: V, nEmbd: C, nLayer: L } = config
-  // FLOPs per token, counted as the torch reference script does
-  const dense = 12 * L * C * C + V * C
-  const attn = 2 * L * T * C
-  const flopFwd = 2 * dense + 2 * attn
-  const common = { config: "small", vocab: V, ctx: T, dim: C, layers: L, heads: config.nHead, batch: B, threads: args.threads }
-
-  const peak = want("peak") ? numpyPeak() : undefined
-  if (peak !== undefined) {
-    emit({ bench: "numpy-matmul-1024", gflops: round(peak.wall, 2), gflops_per_cpu_s: round(peak.perCpu, 2) })
-  }
-
-  const engine = await makeCpuEngine(config, initParams(config, 0), { threads: args.threads })
+  const V = config.vocabSize
+  const engine: Engine =
+    engineName === "native"
+      ? await makeNativeEngine(config, initParams(config, 0), { threads: args.threads })
+      : await makeCpuEngine(config, initParams(config, 0), { threads: args.threads })
+  const isa = "isa" in engine ? { isa: (engine as { isa: string }).isa } : {}
+  const common = { config: configName, engine: engineName, ...isa, vocab: V, ctx: T, dim: config.nEmbd, layers: config.nLayer, heads: config.nHead, threads: args.threads }
   const rng = (i: number) => (Math.imul(i + 1, 2654435761) >>> 8) % V
   const tokens = Int32Array.from({ length: B * T }, (_, i) => rng(i))
   const targets = Int32Array.from({ length: B * T }, (_, i) => (i % T === T - 1 ? -1 : tokens[i + 1]!))
   const batch: TokenBatch = { tokens, targets, B, T }
   const dLogprobs = new Float32Array(B * T).fill(-1 / (B * T))
   const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 }
-  const results: Record<string, number> = {}
-  /** GFLOP/s (wall and per CPU second) of `flop` done in `ms` wall / `cpuMs` CPU, and their shares of numpy's rates. */
-  const efficiency = (flop: number, ms: number, cpuMs: number) => {
-    const wall = flop / ms / 1e6
-    const perCpu = flop / cpuMs / 1e6
+  const flop = flopPerToken(config, T)
+  const efficiency = (f: number, ms: number, cpuMs: number) => {
+    const gflops = f / ms / 1e6
     return {
       cpu_ms: round(cpuMs),
-      gflops: round(wall, 2),
-      gflops_per_cpu_s: round(perCpu, 2),
-      ...(peak ? { share_of_numpy_peak: round(wall / peak.wall, 3), share_of_numpy_per_cpu_s: round(perCpu / peak.perCpu, 3) } : {})
+      gflops: round(gflops, 2),
+      gflops_per_cpu_s: round(f / cpuMs / 1e6, 2),
+      ...(peak ? { share_of_peak: round(gflops / peak.gflops, 3) } : {})
     }
   }
-
-  if (want("train")) {
-    const { ms, cpuMs } = await measure(
-      "train",
-      () => {
-        engine.zeroGrad()
-        engine.forwardBackward(batch, (o) => {
-          let loss = 0
-          for (let i = 0; i < o.logprobs.length; i++) loss -= o.logprobs[i]!
-          return { loss: loss / (B * T), dLogprobs }
-        })
-        engine.step(adam)
-      },
-      args.seconds
-    )
-    const tps = (B * T * 1000) / ms
-    results.train = tps
-    results.trainPerCpu = (B * T * 1000) / cpuMs
-    emit({
-      bench: "train",
-      engine: "cpu",
-      ...common,
-      ms_per_step: round(ms),
-      tokens_per_s: round(tps),
-      ...efficiency(3 * flopFwd * B * T, ms, cpuMs),
-      peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0)
-    })
-  }
-
-  if (want("forward")) {
-    const { ms, cpuMs } = await measure("forward", () => engine.forward(batch), args.seconds)
-    const tps = (B * T * 1000) / ms
-    results.forward = tps
-    results.forwardPerCpu = (B * T * 1000) / cpuMs
-    emit({
-      bench: "forward",
-      engine: "cpu",
-      ...common,
-      ms_per_batch: round(ms),
-      tokens_per_s: round(tps),
-      ...efficiency(flopFwd * B * T, ms, cpuMs)
-    })
-  }
-
-  if (want("generate")) {
-    const prompt = 384
-    const fresh = 128
-    for (const GB of [1, 8]) {
-      let prefillMs = 0
-      let decodeMs = 0
-      let calls = 0
-      await measure(
-        `generate-b${GB}`,
+  try {
+    if (want("train")) {
+      const { ms, cpuMs } = await measure(
+        "train",
         () => {
-          const session = engine.decoder(GB, prompt + fresh)
-          const t0 = performance.now()
-          let logits = session.feed(Array.from({ length: GB }, (_, b) => tokens.slice(b * T, b * T + prompt)))
-          const t1 = performance.now()
-          for (let s = 0; s < fresh; s++) {
-            const next: Array<Int32Array> = []
-            for (let b = 0; b < GB; b++) {
-              let best = 0
-              for (let v = 1; v < V; v++) if (logits[b * V + v]! > logits[b * V + best]!) best = v
-              next.push(Int32Array.of(best))
-            }
-            logits = session.feed(next)
-          }
-          // the first (warm-up) call is left out of the split
-          if (calls++ > 0) {
-            prefillMs += t1 - t0
-            decodeMs += performance.now() - t1
-          }
-          session.dispose()
+          engine.zeroGrad()
+          engine.forwardBackward(batch, (o) => {
+            let loss = 0
+            for (let i = 0; i < o.logprobs.length; i++) loss -= o.logprobs[i]!
+            return { loss: loss / (B * T), dLogprobs }
+          })
+          engine.step(adam)
         },
-        Math.min(args.seconds, 5)
+        args.seconds
       )
-      prefillMs /= calls - 1
-      decodeMs /= calls - 1
-      emit({
-        bench: "generate",
-        engine: "cpu",
-        ...common,
-        batch: GB,
-        prompt_tokens: prompt,
-        new_tokens: fresh,
-        prefill_ms: round(prefillMs),
-        prefill_tokens_per_s: round((GB * prompt * 1000) / prefillMs),
-        decode_ms: round(decodeMs),
-        new_tokens_per_s: round((GB * fresh * 1000) / decodeMs)
-      })
+      const e = efficiency(3 * flop * B * T, ms, cpuMs)
+      figures.push({ config: configName, engine: engineName, part: "train", tokensPerS: (B * T * 1000) / ms, gflops: e.gflops })
+      emit({ bench: "train", ...common, batch: B, ms_per_step: round(ms), tokens_per_s: round((B * T * 1000) / ms), ...e })
     }
+    if (want("forward")) {
+      const { ms, cpuMs } = await measure("forward", () => engine.forward(batch), args.seconds)
+      const e = efficiency(flop * B * T, ms, cpuMs)
+      figures.push({ config: configName, engine: engineName, part: "forward", tokensPerS: (B * T * 1000) / ms, gflops: e.gflops })
+      emit({ bench: "forward", ...common, batch: B, ms_per_batch: round(ms), tokens_per_s: round((B * T * 1000) / ms), ...e })
+    }
+    if (want("generate")) {
+      const prompt = Math.floor((T * 3) / 4)
+      const fresh = T - prompt
+      for (const GB of [1, 8] as const) {
+        let prefillMs = 0
+        let decodeMs = 0
+        let calls = 0
+        await measure(
+          `generate-b${GB}`,
+          () => {
+            const session = engine.decoder(GB, prompt + fresh)
+            const t0 = performance.now()
+            let logits = session.feed(Array.from({ length: GB }, (_, b) => tokens.slice(b * T, b * T + prompt)))
+            const t1 = performance.now()
+            for (let s = 0; s < fresh; s++) {
+              const next: Array<Int32Array> = []
+              for (let b = 0; b < GB; b++) {
+                let best = 0
+                for (let v = 1; v < V; v++) if (logits[b * V + v]! > logits[b * V + best]!) best = v
+                next.push(Int32Array.of(best))
+              }
+              logits = session.feed(next)
+            }
+            // the first (warm-up) call is left out of the split
+            if (calls++ > 0) {
+              prefillMs += t1 - t0
+              decodeMs += performance.now() - t1
+            }
+            session.dispose()
+          },
+          args.seconds
+        )
+        prefillMs /= calls - 1
+        decodeMs /= calls - 1
+        const prefillTps = (GB * prompt * 1000) / prefillMs
+        const decodeTps = (GB * fresh * 1000) / decodeMs
+        figures.push({ config: configName, engine: engineName, part: GB === 1 ? "prefill-b1" : "prefill-b8", tokensPerS: prefillTps })
+        figures.push({ config: configName, engine: engineName, part: GB === 1 ? "decode-b1" : "decode-b8", tokensPerS: decodeTps })
+        emit({
+          bench: "generate",
+          ...common,
+          batch: GB,
+          prompt_tokens: prompt,
+          new_tokens: fresh,
+          prefill_ms: round(prefillMs),
+          prefill_tokens_per_s: round(prefillTps),
+          decode_ms: round(decodeMs),
+          new_tokens_per_s: round(decodeTps)
+        })
+      }
+    }
+  } finally {
+    engine.dispose()
   }
-  engine.dispose()
-  emit({ bench: "peak-rss", engine: "cpu", peak_rss_mib: round(process.resourceUsage().maxRSS / 1024, 0) })
+  return figures
+}
+
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined)
+const fmt = (x: number | undefined, digits = 0) => (x === undefined ? "-" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }))
+
+/** The figures as a table: tokens/s per engine, the ratios, and the native engine's share of the peak. */
+const table = (figures: ReadonlyArray<Figure>, peak: Peak | undefined): string => {
+  const get = (config: string, part: Figure["part"], engine: string) => figures.find((f) => f.config === config && f.part === part && f.engine === engine)
+  const rows: Array<Array<string>> = [["config", "part", "native tok/s", "wasm tok/s", "torch tok/s", "native/wasm", "native/torch", "native GFLOP/s", "share of peak"]]
+  const seen = new Set<string>()
+  for (const f of figures) {
+    const key = `${f.config} ${f.part}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    const n = get(f.config, f.part, "native")
+    const w = get(f.config, f.part, "cpu")
+    const t = get(f.config, f.part, "torch")
+    rows.push([
+      f.config,
+      f.part,
+      fmt(n?.tokensPerS),
+      fmt(w?.tokensPerS),
+      fmt(t?.tokensPerS),
+      fmt(ratio(n?.tokensPerS, w?.tokensPerS), 2),
+      fmt(ratio(n?.tokensPerS, t?.tokensPerS), 2),
+      fmt(n?.gflops, 1),
+      fmt(peak && n?.gflops !== undefined ? n.gflops / peak.gflops : undefined, 3)
+    ])
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n")
+}
+
+/** The issue's targets on config small (native against the WebAssembly engine in this run). */
+const targets = (figures: ReadonlyArray<Figure>, peak: Peak | undefined, nativeRssMib: number | undefined) => {
+  const get = (config: string, part: Figure["part"], engine: string) => figures.find((f) => f.config === config && f.part === part && f.engine === engine)
+  const vs = (config: string, part: Figure["part"]) => ratio(get(config, part, "native")?.tokensPerS, get(config, part, "cpu")?.tokensPerS)
+  const checks: Array<[string, number | undefined, number]> = [
+    ["small train native/wasm", vs("small", "train"), 2],
+    ["small train share of peak", peak ? ratio(get("small", "train", "native")?.gflops, peak.gflops) : undefined, 0.45],
+    ["small prefill-b8 native/wasm", vs("small", "prefill-b8"), 2],
+    ["small forward native/wasm", vs("small", "forward"), 2],
+    ["small decode-b1 native/wasm", vs("small", "decode-b1"), 1.5]
+  ]
+  for (const config of ["webshop-ci", "alfworld-ci"]) {
+    for (const part of ["train", "forward", "prefill-b8", "decode-b1", "decode-b8"] as const) checks.push([`${config} ${part} native/wasm`, vs(config, part), 1])
+  }
+  for (const [target, value, need] of checks) {
+    if (value !== undefined) emit({ bench: "target", target, value: round(value, 3), need, ok: value >= need })
+  }
+  if (nativeRssMib !== undefined) emit({ bench: "target", target: "native peak memory MiB (small first)", value: nativeRssMib, need: "<= 2048", ok: nativeRssMib <= 2048 })
+}
+
+export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> => {
+  const args = parseArgs(argv)
+  const want = (k: Part) => args.only.length === 0 || args.only.includes(k)
+  const native = loadNative()
+  const engines = args.engines.filter((e) => e !== "native" || native.ok)
+  if (args.engines.includes("native") && !native.ok) emit({ bench: "native", skipped: native.reason })
+
+  const peak = want("peak") ? machinePeak(native.ok ? native.binding : undefined, args.threads) : undefined
+  if (peak) for (const line of peak.lines) emit(line)
+
+  const figures: Array<Figure> = []
+  let nativeRssMib: number | undefined
+  // the native engine first, so that the process's peak memory after it is its own
+  for (const engineName of engines) {
+    for (const configName of args.configs) {
+      figures.push(...(await benchEngine(args, configName, modelFor(configName), engineName, peak, want)))
+    }
+    const rss = round(process.resourceUsage().maxRSS / 1024, 0)
+    if (engineName === "native") nativeRssMib = rss
+    emit({ bench: "peak-rss", engine: engineName, after: args.configs.join(","), peak_rss_mib: rss })
+  }
 
   if (args.compareTorch) {
-    if (!torchAvailable()) {
-      emit({ bench: "compare-torch", skipped: `no torch for ${PYTHON} or no ${TORCH_SCRIPT}` })
-      return
-    }
-    for (const mode of ["train", "forward"] as const) {
-      const mine = results[mode]
-      const mineCpu = results[`${mode}PerCpu`]
-      if (mine === undefined || mineCpu === undefined) continue
-      const t = torchRun(mode, args.seconds, args.threads)
-      // The script's whole CPU time (import and 2 warm-up steps included) against its timed
-      // tokens plus the warm-up's: a per-CPU-second rate that holds up when the cores are shared.
-      const torchTokens = t.tokens_per_s * args.seconds + 2 * B * T
-      const torchPerCpu = torchTokens / t.cpuSeconds
-      emit({
-        bench: "compare-torch",
-        mode,
-        torch: t.torch,
-        torch_tokens_per_s: t.tokens_per_s,
-        torch_gflops: t.gflops,
-        torch_tokens_per_cpu_s: round(torchPerCpu),
-        cpu_tokens_per_s: round(mine),
-        cpu_tokens_per_cpu_s: round(mineCpu),
-        ratio: round(mine / t.tokens_per_s, 2),
-        ratio_per_cpu_s: round(mineCpu / torchPerCpu, 2)
-      })
+    if (!torchAvailable()) emit({ bench: "compare-torch", skipped: "no torch for the python3 in use, or no ../shared/bench/torch_gpt_reference.py" })
+    else {
+      for (const configName of args.configs) {
+        const config = modelFor(configName)
+        for (const mode of ["train", "forward"] as const) {
+          if (!want(mode)) continue
+          const t = torchRun(config, B, mode, args.seconds, args.threads)
+          figures.push({ config: configName, engine: "torch", part: mode, tokensPerS: t.tokens_per_s, gflops: t.gflops })
+          const mine = figures.find((f) => f.config === configName && f.part === mode && f.engine === "native")
+          emit({
+            bench: "compare-torch",
+            config: configName,
+            mode,
+            torch: t.torch,
+            torch_tokens_per_s: t.tokens_per_s,
+            torch_gflops: t.gflops,
+            ...(peak ? { torch_share_of_peak: round(t.gflops / peak.gflops, 3) } : {}),
+            native_tokens_per_s: mine ? round(mine.tokensPerS) : null,
+            ratio: mine ? round(mine.tokensPerS / t.tokens_per_s, 2) : null
+          })
+        }
+      }
+      emit({ bench: "compare-torch", note: "the torch reference has no KV-cache decoding: prefill and decoding compare native with WebAssembly only" })
     }
   }
+  targets(figures, peak, nativeRssMib)
+  console.log("")
+  console.log(table(figures, peak))
+  if (peak) console.log(`peak: ${peak.gflops.toFixed(1)} GFLOP/s (${peak.source}); GFLOP/s count matrix products as the torch reference does (attention in full)`)
 }
