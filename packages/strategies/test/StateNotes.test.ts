@@ -3,26 +3,19 @@ import { type PolicyShape, Random, rollout, type Turn } from "@eto/core"
 import { loadData } from "@eto/envs/alfworld/Data"
 import { makeEnvironment } from "@eto/envs/alfworld/index"
 import { Effect } from "effect"
-import { dialogueOf, type ModelSettings, trainingModelKey, viewPolicy } from "../src/Training"
+import { dialogueOf, type ModelSettings, modelSettings, trainingModelKey, viewPolicy } from "../src/Training"
 
 const env = makeEnvironment(Effect.runSync(loadData(undefined, (id) => Random.hashString(`state-notes|${id}`) % 20 === 0)))
 
-const settings = (stateNotes: "none" | "env"): ModelSettings => ({
-  nLayer: 1,
-  nEmbd: 32,
-  nHead: 2,
-  nPositions: 256,
-  vocabSize: 400,
-  engine: "cpu",
-  maxReplyTokens: 24,
-  maxObservationChars: undefined,
-  instructionPrompt: "none",
-  thoughts: "none",
-  noRepeatNgram: 0,
-  windows: "episode",
-  repeatedObservations: "keep",
-  stateNotes
-})
+const settings = (stateNotes: "none" | "env"): ModelSettings =>
+  modelSettings({
+    name: "state-notes",
+    env: "alfworld",
+    scale: "smoke",
+    seeds: [1],
+    strategies: [{ _tag: "sft" }],
+    model: { instructionPrompt: "none", thoughts: "none", windows: "episode", stateNotes }
+  })
 
 describe("state notes in the model view (ALFWorld)", () => {
   it.effect("follow every observation in training and prompting alike, and key the training phases", () =>
