@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <new>
@@ -17,6 +18,12 @@ namespace {
 std::mutex profileMutex;
 std::map<std::string, double> profileTotals;
 }  // namespace
+
+double Profile::now() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 void Profile::add(const char* name, double seconds) {
   std::lock_guard<std::mutex> guard(profileMutex);
@@ -230,8 +237,9 @@ void Model::forward(const int32_t* tokens, const int32_t* targets, int B, int T,
     const float* wp = packedWte();
     par("lmForward", (double)N * V * C * 2, [&](int t, int n) { K->lmForward(xf_, wp, targets_, lse_, logprobs_, entropies_, (int)N, V, C, t, n); });
   } else {
-    const Gemm head = nt(xf_, C, P_.wte, C, logits_, V, (int)N, V, C, false);
-    gemm("head", head);
+    // against the packed wte shared with inference and decoding (the same products as an NT Gemm)
+    const float* wp = packedWte();
+    par("head", (double)N * V * C * 2, [&](int t, int n) { K->mmPacked(xf_, C, wp, logits_, V, (int)N, V, C, t, n); });
     if (mode == Mode::Train) {
       par("lmStats", (double)N * V * 10, [&](int t, int n) { K->lmStats(logits_, targets_, lse_, logprobs_, entropies_, (int)N, V, t, n); });
     }

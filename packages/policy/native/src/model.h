@@ -3,7 +3,6 @@
 // decoding, every kernel taken from one instruction set's table and run on the
 // shared thread pool.
 #pragma once
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -136,9 +135,14 @@ class Model {
 /** Below this many operations a kernel runs on the calling thread alone: waking the pool would cost more. */
 constexpr double kParallelWork = 200000;
 
-/** Wall seconds per kernel label, summed while profiling is on (ETO_NATIVE_PROFILE=1, or `setProfiling`). */
+/**
+ * CPU seconds of the calling thread per kernel label (its wall time, less any
+ * time the system ran something else), summed while profiling is on
+ * (ETO_NATIVE_PROFILE=1, or the binding's `profile(1)`).
+ */
 struct Profile {
   static bool on;
+  static double now();
   static void add(const char* name, double seconds);
   /** The totals so far, then cleared. */
   static std::vector<std::pair<std::string, double>> take();
@@ -157,9 +161,9 @@ void Model::par(const char* name, double work, F&& f) const {
     Pool::shared().run(threads, chunks, f);
     return;
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = Profile::now();
   Pool::shared().run(threads, chunks, f);
-  Profile::add(name, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  Profile::add(name, Profile::now() - t0);
 }
 
 }  // namespace eto

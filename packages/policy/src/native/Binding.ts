@@ -68,7 +68,7 @@ export interface NativeBinding {
   ): void
   /** GFLOP/s of our product C = A B on n x n matrices over about `seconds`. */
   peak(n: number, seconds: number, threads: number, isa: string): number
-  /** Wall seconds per kernel label since the last call (profiling on with `on` = 1 or ETO_NATIVE_PROFILE=1). */
+  /** CPU seconds of the calling thread per kernel label since the last call (profiling on with `on` = 1 or ETO_NATIVE_PROFILE=1). */
   profile(on?: number): Record<string, number>
 }
 

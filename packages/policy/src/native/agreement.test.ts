@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Random } from "@eto/core"
 import { makeCpuEngine } from "../cpu/index"
-import type { Engine, GPTConfig, OutputGrads, Params, TokenBatch } from "../Engine"
-import { defaultConfig, initParams } from "../Init"
+import type { Engine, GPTConfig, OutputGrads } from "../Engine"
+import { defaultConfig } from "../Init"
 import { makeTfjsEngine } from "../tfjs/index"
 import { loadNative, makeNativeEngine } from "./index"
+import { jitteredParams, randomBatch, uniform } from "./testData"
 
 // The native engine, on every instruction set this machine runs (AVX-512,
 // AVX2 + FMA, portable), against the tfjs engine (tfjs ops and autograd) and
@@ -23,25 +23,6 @@ const configs: Array<[string, GPTConfig, number]> = [
   // head size 32: whole AVX-512 register tiles, values read in place
   ["head size 32, vocabulary past one column block", defaultConfig({ vocabSize: 700, nPositions: 40, nEmbd: 64, nLayer: 1, nHead: 2, valueHead: true }), 33]
 ]
-
-const jitter = (config: GPTConfig, seed: number): Params => {
-  const rng = Random.make(`native-agreement:${seed}`)
-  const p = initParams(config, seed)
-  for (const [, t] of p) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i]! + (rng.next() * 2 - 1) * 0.2
-  return p
-}
-
-const batchFor = (config: GPTConfig, B: number, T: number, seed: number): TokenBatch => {
-  const rng = Random.make(`native-batch:${seed}`)
-  const tokens = Int32Array.from({ length: B * T }, () => rng.int(config.vocabSize))
-  const targets = Int32Array.from({ length: B * T }, (_, i) => (i % 4 === 3 ? -1 : rng.int(config.vocabSize)))
-  return { tokens, targets, B, T }
-}
-
-const uniform = (n: number, seed: string): Float32Array => {
-  const rng = Random.make(seed)
-  return Float32Array.from({ length: n }, () => rng.next() * 2 - 1)
-}
 
 /** max |a - b| relative to max |b|. */
 const relErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -66,13 +47,13 @@ describe("native engine agrees with the tfjs and WebAssembly engines", () => {
   for (const isa of isas) {
     for (const [label, config, T] of configs) {
       it(`${isa}: logits, outputs, gradients, AdamW and decoding (${label})`, async () => {
-        const params = jitter(config, 1)
+        const params = jitteredParams(config, 1, 0.2)
         const mine = await makeNativeEngine(config, params, { isa, threads: 2 })
         const references: Array<Engine> = [await makeTfjsEngine(config, params), await makeCpuEngine(config, params, { threads: 2 })]
         const all: Array<Engine> = [mine, ...references]
         try {
           expect(mine.isa).toBe(isa)
-          const batch = batchFor(config, 2, T, 2)
+          const batch = randomBatch(config, 2, T, 2, 4)
           const N = batch.B * batch.T
           const logits = mine.logits(batch)
           for (const ref of references) expect(relErr(logits, ref.logits(batch)), ref.name).toBeLessThan(TOL)

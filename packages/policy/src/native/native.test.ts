@@ -1,32 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Random } from "@eto/core"
-import type { GPTConfig, Params, TokenBatch } from "../Engine"
 import { defaultConfig, initParams } from "../Init"
 import { loadNative, makeNativeEngine, type NativeEngine } from "./index"
+import { jitteredParams, randomBatch, uniform } from "./testData"
 
 const native = loadNative()
 if (!native.ok) throw new Error(`the native engine did not build here: ${native.reason}`)
 const binding = native.binding
 const isas = binding.isas()
-
-const randomParams = (config: GPTConfig, seed: number, scale = 0.3): Params => {
-  const rng = Random.make(`native-test:${seed}`)
-  const p = initParams(config, seed)
-  for (const [, t] of p) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i]! + (rng.next() * 2 - 1) * scale
-  return p
-}
-
-const randomBatch = (config: GPTConfig, B: number, T: number, seed: number): TokenBatch => {
-  const rng = Random.make(`native-batch:${seed}`)
-  const tokens = Int32Array.from({ length: B * T }, () => rng.int(config.vocabSize))
-  const targets = Int32Array.from({ length: B * T }, (_, i) => (i % 5 === 4 ? -1 : rng.int(config.vocabSize)))
-  return { tokens, targets, B, T }
-}
-
-const randomArray = (n: number, seed: string): Float32Array => {
-  const rng = Random.make(seed)
-  return Float32Array.from({ length: n }, () => rng.next() * 2 - 1)
-}
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let m = 0
@@ -46,9 +26,9 @@ describe("native matrix products", () => {
   ]
   for (const isa of isas) {
     it(`${isa}: NN, NT and TN products, overwriting and accumulating, match float64 on 1 and 3 threads`, () => {
-      const a = randomArray(M * K, "a")
-      const b = randomArray(K * N, "b")
-      const c0 = randomArray(M * N, "c")
+      const a = uniform(M * K, "a")
+      const b = uniform(K * N, "b")
+      const c0 = uniform(M * N, "c")
       for (const [form, ta, tb] of forms) {
         const at = (i: number, k: number) => (ta ? a[k * M + i]! : a[i * K + k]!)
         const bt = (k: number, j: number) => (tb ? b[j * K + k]! : b[k * N + j]!)
@@ -85,7 +65,7 @@ describe("native engine", () => {
       ["head size 32", wide]
     ] as const) {
       it(`${isa}: decodes with a KV cache (ragged prefill, then token by token) exactly like the full forward (${label})`, async () => {
-        const engine = await makeNativeEngine(config, randomParams(config, 5, 0.1), { isa, threads: 2 })
+        const engine = await makeNativeEngine(config, jitteredParams(config, 5, 0.1), { isa, threads: 2 })
         try {
           const B = 3
           const T = 30
@@ -112,7 +92,7 @@ describe("native engine", () => {
           expect(() => session.feed([rows(0, 0, 1), new Int32Array(0), new Int32Array(0)])).toThrow(/beyond maxLength/)
           session.dispose()
           // new parameters reach the decoder's packed copy of the LM head
-          engine.setParams(randomParams(config, 55, 0.1))
+          engine.setParams(jitteredParams(config, 55, 0.1))
           const fresh = engine.logits(full)
           const again = engine.decoder(B, T)
           const got = again.feed([rows(0, 0, 4), rows(1, 0, 4), rows(2, 0, 4)])
@@ -127,7 +107,7 @@ describe("native engine", () => {
 
   it("gives bit-identical outputs, gradients and AdamW steps for 1, 2 and 3 threads and across runs", async () => {
     const config = defaultConfig({ vocabSize: 301, nPositions: 64, nEmbd: 64, nLayer: 2, nHead: 2, valueHead: true })
-    const params = randomParams(config, 9, 0.05)
+    const params = jitteredParams(config, 9, 0.05)
     const batch = randomBatch(config, 4, 60, 10)
     const N = 240
     const run = async (threads: number) => {
@@ -138,9 +118,9 @@ describe("native engine", () => {
           engine.zeroGrad()
           const { outputs } = engine.forwardBackward(batch, () => ({
             loss: 0,
-            dLogprobs: randomArray(N, "a"),
-            dEntropies: randomArray(N, "b"),
-            dValues: randomArray(N, "c")
+            dLogprobs: uniform(N, "a"),
+            dEntropies: uniform(N, "b"),
+            dValues: uniform(N, "c")
           }))
           seen.push(outputs.logprobs, outputs.entropies, outputs.values)
           for (const [, g] of engine.getGrads()) seen.push(g.data)
