@@ -1,5 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { defaultConfig, initParams } from "../Init"
+import { hasTfjsGpu } from "../tfjs/index"
 import { loadNative, makeNativeEngine, type NativeEngine } from "./index"
 import { jitteredParams, randomBatch, uniform } from "./testData"
 
@@ -162,5 +166,14 @@ describe("native engine", () => {
     expect(() => a.forward(randomBatch(tiny, 1, 2, 1))).toThrow(/disposed/)
     await expect(makeNativeEngine({ ...tiny, nHead: 5 })).rejects.toThrow(/divisible/)
     await expect(makeNativeEngine(tiny, undefined, { isa: "sse9" })).rejects.toThrow(/instruction set 'sse9' is not available here/)
+  })
+
+  it("falls back to the WebAssembly engine when the addon is unavailable, and says why when asked for it", async () => {
+    const script = path.join(path.dirname(fileURLToPath(import.meta.url)), "fallbackCheck.ts")
+    const r = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", env: { ...process.env, ETO_NATIVE: "0" } })
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as { auto: string; nativeError: string }
+    expect(out.auto).toBe((await hasTfjsGpu()) ? "tfjs" : "cpu")
+    expect(out.nativeError).toMatch(/native engine is unavailable: disabled by ETO_NATIVE=0; use --engine cpu/)
   })
 })
