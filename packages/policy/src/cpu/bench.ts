@@ -3,7 +3,8 @@
  * engine (C++ kernels), the WebAssembly `cpu` engine and, with
  * --compare-torch, PyTorch (../shared/bench/torch_gpt_reference.py) — on the
  * "small" GPT-2 (vocab 4096, context 512, width 128, 4 layers, 4 heads) and
- * the models of the ci experiment configs (webshop-ci, alfworld-ci): training
+ * the models of the ci experiment configs (webshop-ci, alfworld-ci) and a
+ * 2 x 64 model: training
  * steps, forward passes, KV-cache prefill and batch-1 / batch-8 decoding,
  * GFLOP/s, each engine's share of the machine's float32 peak (numpy's matrix
  * product with the OpenBLAS core overrides removed, else our own kernel's),
@@ -29,21 +30,21 @@ const Args = Schema.Struct({
   compareTorch: Schema.Boolean,
   seconds: Schema.Number.check(Schema.isGreaterThan(0)),
   threads: Schema.Number.check(Schema.isInt(), Schema.isGreaterThan(0)),
-  configs: Schema.Array(Schema.Literals(["small", "webshop-ci", "alfworld-ci"])),
+  configs: Schema.Array(Schema.Literals(["small", "webshop-ci", "alfworld-ci", "2x64"])),
   engines: Schema.Array(Schema.Literals(["native", "cpu"])),
   only: Schema.Array(Part)
 })
 type Args = typeof Args.Type
 
 const usage =
-  "usage: core.bench.ts [--compare-torch] [--seconds S] [--threads N] [--configs small,webshop-ci,alfworld-ci] [--engines native,cpu] [train|forward|generate|peak ...]"
+  "usage: core.bench.ts [--compare-torch] [--seconds S] [--threads N] [--configs small,webshop-ci,alfworld-ci,2x64] [--engines native,cpu] [train|forward|generate|peak ...]"
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
   const raw = {
     compareTorch: false,
     seconds: 5,
     threads: os.availableParallelism(),
-    configs: ["small", "webshop-ci", "alfworld-ci"] as Array<string>,
+    configs: ["small", "webshop-ci", "alfworld-ci", "2x64"] as Array<string>,
     engines: ["native", "cpu"] as Array<string>,
     only: [] as Array<string>
   }
@@ -79,7 +80,16 @@ const experimentModel = (name: string): GPTConfig => {
   }
 }
 
-const modelFor = (name: Args["configs"][number]): GPTConfig => (name === "small" ? defaultConfig() : experimentModel(name))
+/**
+ * "small": the default GPT-2 (4 x 128, context 512, vocab 4096); the ci configs' models as their files
+ * say; "2x64": the smallest ci model the experiments have used (2 x 64, context 512, vocab 1024).
+ */
+const modelFor = (name: Args["configs"][number]): GPTConfig =>
+  name === "small"
+    ? defaultConfig()
+    : name === "2x64"
+      ? defaultConfig({ nLayer: 2, nEmbd: 64, nHead: 4, nPositions: 512, vocabSize: 1024 })
+      : experimentModel(name)
 
 const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record))
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits
@@ -277,13 +287,13 @@ const targets = (figures: ReadonlyArray<Figure>, peak: Peak | undefined, nativeR
     ["small forward native/wasm", vs("small", "forward"), 2],
     ["small decode-b1 native/wasm", vs("small", "decode-b1"), 1.5]
   ]
-  for (const config of ["webshop-ci", "alfworld-ci"]) {
+  for (const config of ["webshop-ci", "alfworld-ci", "2x64"]) {
     for (const part of ["train", "forward", "prefill-b8", "decode-b1", "decode-b8"] as const) checks.push([`${config} ${part} native/wasm`, vs(config, part), 1])
   }
   for (const [target, value, need] of checks) {
     if (value !== undefined) emit({ bench: "target", target, value: round(value, 3), need, ok: value >= need })
   }
-  if (nativeRssMib !== undefined) emit({ bench: "target", target: "native peak memory MiB (small first)", value: nativeRssMib, need: "<= 2048", ok: nativeRssMib <= 2048 })
+  if (nativeRssMib !== undefined) emit({ bench: "target", target: "native engine peak memory MiB (its configs, before the WebAssembly runs)", value: nativeRssMib, need: "<= 2048", ok: nativeRssMib <= 2048 })
 }
 
 export const runCoreBench = async (argv: ReadonlyArray<string>): Promise<void> => {
