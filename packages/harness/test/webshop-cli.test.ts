@@ -91,7 +91,7 @@ describe("eto eval on WebShop", () => {
       const base = ["eval", "--env", "webshop", "--limit", "1", "--out", tempDir()]
       const cases: Array<[ReadonlyArray<string>, string]> = [
         [["--policy", "expert", "--split", "nope"], "unknown split 'nope' (known: test, test500, dev, train)"],
-        [["--policy", "genius"], "unknown policy 'genius' (known: expert, random, checkpoint:<dir>)"],
+        [["--policy", "genius"], "unknown policy 'genius' (known: expert, random, checkpoint:<dir>, openai:<model>)"],
         [["--policy", "expert", "--set", "colour=blue"], "unknown setting 'colour'"],
         [["--policy", "expert", "--set", "seed=minus"], "webshop: bad setting"],
         [["--policy", "expert", "--export-min-reward", "1"], "--export-min-reward needs --export-conversations"]
