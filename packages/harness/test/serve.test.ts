@@ -20,6 +20,7 @@ import { makeCheckpointPolicy } from "@eto/policy"
 import { Phases, Runner } from "@eto/strategies"
 import { remotePolicyRef } from "@eto/strategies/strategies/Prompted"
 import { runBench } from "../src/bench/Bench"
+import { readResults } from "../src/report/Markdown"
 import { type RunningServer, SERVE_DEFAULTS, startServer } from "../src/serve/Server"
 import { cli, tempDir } from "./support"
 
@@ -289,15 +290,16 @@ describe("eto serve", () => {
       })
       expect(r.results.prompted?.map((x) => [x.method, x.samples, x.tasks])).toEqual([["tiny (served)", 1, 6], ["tiny, best of 3", 3, 6]])
       for (const row of r.results.prompted ?? []) expect(row.prompt_tokens).toBeGreaterThan(0)
+      expect((yield* readResults(path.join(out, "results"))).prompted).toEqual(r.results.prompted)
       const csv = fs.readFileSync(path.join(out, "results", "prompted.csv"), "utf8")
       expect(csv.split("\n")[0]).toBe("env,method,model,split,samples,avg_reward,success_rate,tasks,seed,prompt_tokens,completion_tokens")
       const report = fs.readFileSync(path.join(out, "reports", "webshop.md"), "utf8")
       expect(report).toContain("## Prompted models (Table 2's prompted rows)")
-      expect(report).toMatch(/\| tiny \(served\) \| openai:tiny \| WebShop \| \d+\.\d/)
-      expect(report).toMatch(/\| tiny, best of 3 \(best of 3\) \| openai:tiny \| WebShop \|/)
-      expect(report).toContain("| GPT-4 | paper, one-shot | WebShop | 63.2 | 34.0 | — | — |")
-      expect(report).toContain("| GPT-3.5-Turbo | paper, one-shot | WebShop | 62.4 | 33.0 | — | — |")
-      expect(report).toContain("| Llama-2-7B-Chat | paper, one-shot | WebShop | 17.9 | 7.5 | — | — |")
+      expect(report).toMatch(/\| tiny \(served\) \| openai:tiny \| 1 \| WebShop \| \d+\.\d+ \| \d+\.\d+ \| \d+ \/ \d+ \| 1 \|/)
+      expect(report).toMatch(/\| tiny, best of 3 \| openai:tiny \| 3 \| WebShop \|/)
+      expect(report).toContain("| GPT-4 | paper, one-shot | 1 | WebShop | 63.2 | 34.0 | — | — |")
+      expect(report).toContain("| GPT-3.5-Turbo | paper, one-shot | 1 | WebShop | 62.4 | 33.0 | — | — |")
+      expect(report).toContain("| Llama-2-7B-Chat | paper, one-shot | 1 | WebShop | 17.9 | 7.5 | — | — |")
       expect(lines.some((l) => /prompt and \d+ completion tokens/.test(l))).toBe(true)
       // A rerun reuses the evaluations: no new requests.
       const before = server.stats().requests

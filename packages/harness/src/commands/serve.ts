@@ -25,13 +25,13 @@ export const serveCommand = Command.make(
       Flag.withDescription("Require this key (Authorization: Bearer KEY); default $ETO_SERVE_API_KEY, else none")
     ),
     engine: Flag.Literals("engine", Engines.EngineKind.literals).pipe(Flag.withDefault("auto" as const), Flag.withDescription("Compute engine (default auto)")),
-    maxBody: Flag.Int("max-body").pipe(Flag.withDefault(SERVE_DEFAULTS.maxBodyBytes), Flag.withDescription("Largest request body in bytes (413 above)")),
-    timeout: Flag.Int("timeout").pipe(Flag.withDefault(SERVE_DEFAULTS.requestTimeoutMs / 1000), Flag.withDescription("Seconds a request may take (408 after)")),
+    maxBody: Flag.Int("max-body").pipe(Flag.withDefault(SERVE_DEFAULTS.maxBodyBytes), Flag.withDescription(`Largest request body in bytes (413 above; default ${SERVE_DEFAULTS.maxBodyBytes})`)),
+    timeout: Flag.Int("timeout").pipe(Flag.withDefault(SERVE_DEFAULTS.requestTimeoutMs / 1000), Flag.withDescription(`Seconds a request may take (408 after; default ${SERVE_DEFAULTS.requestTimeoutMs / 1000})`)),
     batchWindow: Flag.Int("batch-window").pipe(
       Flag.withDefault(SERVE_DEFAULTS.batchWindowMs),
-      Flag.withDescription("Milliseconds the first request of a batch waits for others")
+      Flag.withDescription(`Milliseconds the first request of a batch waits for others (default ${SERVE_DEFAULTS.batchWindowMs})`)
     ),
-    maxBatch: Flag.Int("max-batch").pipe(Flag.withDefault(SERVE_DEFAULTS.maxBatch), Flag.withDescription("Most sequences per engine call"))
+    maxBatch: Flag.Int("max-batch").pipe(Flag.withDefault(SERVE_DEFAULTS.maxBatch), Flag.withDescription(`Most sequences per engine call (default ${SERVE_DEFAULTS.maxBatch})`))
   },
   (f) =>
     Effect.gen(function*() {

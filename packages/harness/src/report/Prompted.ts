@@ -71,8 +71,9 @@ export const promptedTable = (rows: ReadonlyArray<PromptedRow>, paper: PaperTabl
     const completion = c.rows.reduce((s, r) => s + r.completion_tokens, 0) / c.rows.length
     const col = paperColumn(c.rows[0]!.env, split)
     return [
-      `${method}${samples === "1" ? "" : ` (best of ${samples})`}`,
+      method,
       model,
+      samples,
       col === undefined ? split : columnTitle(col),
       fmt(c.reward),
       fmt(c.success),
@@ -82,10 +83,10 @@ export const promptedTable = (rows: ReadonlyArray<PromptedRow>, paper: PaperTabl
   })
   const columns = [...new Set(rows.map((r) => paperColumn(r.env, r.split)).filter((c): c is PaperColumn => c !== undefined))]
   const theirs = columns.flatMap((col) =>
-    PAPER_PROMPTED.map((m) => [m, "paper, one-shot", columnTitle(col), num(paperValue(paper, "avg_reward", m, col)), num(paperValue(paper, "success_rate", m, col)), "—", "—"])
+    PAPER_PROMPTED.map((m) => [m, "paper, one-shot", "1", columnTitle(col), num(paperValue(paper, "avg_reward", m, col)), num(paperValue(paper, "success_rate", m, col)), "—", "—"])
   )
   return {
-    head: ["Method", "Model", "Split", "Avg reward", "Success", "Tokens per run (prompt / completion)", "Seeds"],
+    head: ["Method", "Model", "Samples per task (best kept)", "Split", "Avg reward", "Success", "Tokens per run (prompt / completion)", "Seeds"],
     rows: [...ours, ...theirs]
   }
 }
