@@ -182,7 +182,7 @@ export const ExperimentConfig = Schema.Struct({
     /** "env": each observation is followed by the environment's note on the episode so far, where it has one (see Training.compactTurns). */
     stateNotes: Schema.optionalKey(Schema.Literals(["none", "env"]))
   })),
-  /** Compute engine (@eto/policy Engines); "cpu" when omitted. Name one ("native", "cpu", "tfjs") so a phase key says which engine made it. */
+  /** Compute engine (@eto/policy Engines); "auto" when omitted (native when its addon built, else the WebAssembly cpu engine). Name one ("native", "cpu", "tfjs") so a phase key says which engine made it. */
   engine: Schema.optionalKey(EngineKind),
   strategies: Schema.NonEmptyArray(StrategyConfig),
   /** Paragraphs the report prints under its setup (how the settings were chosen on the dev split, what was seen there). */

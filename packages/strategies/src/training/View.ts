@@ -46,7 +46,7 @@ export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
   nHead: c.model?.nHead ?? 4,
   nPositions: c.model?.nPositions ?? 512,
   vocabSize: c.model?.vocabSize ?? 2048,
-  engine: c.engine ?? "cpu",
+  engine: c.engine ?? "auto",
   maxReplyTokens: c.model?.maxReplyTokens ?? 64,
   maxObservationChars: c.model?.maxObservationChars,
   instructionPrompt: c.model?.instructionPrompt ?? "full",
