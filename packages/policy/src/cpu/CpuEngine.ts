@@ -14,7 +14,8 @@ import type {
   Params,
   TokenBatch
 } from "../Engine"
-import { paramShapes } from "../Engine"
+import { checkAdamW, checkBatch, checkConfig, checkDecoder, checkFeed, checkOptimizerStep, checkOutputGrads } from "../EngineChecks"
+import { blockLayout, readBlock, type Slot, writeBlock } from "../ParamBlock"
 import { CpuEngineError, Runtime, type RuntimeOptions } from "./Runtime"
 
 export interface CpuEngineOptions extends RuntimeOptions {}
@@ -105,29 +106,12 @@ const layerNames = [
   "mlp.c_proj.bias"
 ] as const
 
-const validateConfig = (c: GPTConfig): void => {
-  const ints: Array<[string, number]> = [
-    ["vocabSize", c.vocabSize],
-    ["nPositions", c.nPositions],
-    ["nEmbd", c.nEmbd],
-    ["nLayer", c.nLayer],
-    ["nHead", c.nHead]
-  ]
-  for (const [k, v] of ints) {
-    if (!Number.isInteger(v) || v < 1) throw new CpuEngineError({ message: `config.${k} must be a positive integer, got ${v}` })
-  }
-  if (c.nEmbd % c.nHead !== 0) {
-    throw new CpuEngineError({ message: `config.nEmbd (${c.nEmbd}) must be divisible by config.nHead (${c.nHead})` })
-  }
-  if (!(c.layerNormEps > 0)) throw new CpuEngineError({ message: `config.layerNormEps must be > 0, got ${c.layerNormEps}` })
-}
-
 export class CpuEngine implements Engine {
   readonly name = "cpu"
   readonly config: GPTConfig
   private readonly rt: Runtime
   /** name -> [offset in floats within the parameter block, shape] */
-  private readonly slots = new Map<string, { at: number; shape: Array<number>; size: number }>()
+  private readonly slots: Map<string, Slot>
   private readonly nParams: number
   private readonly nDecay: number
   private readonly params: number
@@ -151,23 +135,13 @@ export class CpuEngine implements Engine {
   private disposed = false
 
   constructor(rt: Runtime, config: GPTConfig) {
-    validateConfig(config)
+    checkConfig(config, CpuEngineError)
     this.config = config
     this.rt = rt
-    // Matrices and embeddings first: AdamW decays exactly the prefix [0, nDecay).
-    const shapes = paramShapes(config)
-    const ordered = [...shapes.filter(([, s]) => s.length >= 2), ...shapes.filter(([, s]) => s.length < 2)]
-    let at = 0
-    let decay = 0
-    for (const [name, shape] of ordered) {
-      const size = shape.reduce((a, b) => a * b, 1)
-      this.slots.set(name, { at, shape, size })
-      at += size
-      if (shape.length >= 2) decay = at
-      at = Math.ceil(at / 16) * 16 // 64-byte aligned tensors
-    }
+    const { slots, nParams: at, nDecay } = blockLayout(config)
+    this.slots = slots
     this.nParams = at
-    this.nDecay = decay
+    this.nDecay = nDecay
     this.params = rt.alloc(at)
     this.grads = rt.alloc(at)
     this.mom1 = rt.alloc(at)
@@ -208,31 +182,11 @@ export class CpuEngine implements Engine {
   // Parameters, gradients, optimizer state
 
   private readBlock(base: number): Params {
-    const F = this.rt.F32
-    const out: Params = new Map()
-    for (const [name] of paramShapes(this.config)) {
-      const s = this.slots.get(name)!
-      const from = base / 4 + s.at
-      out.set(name, { shape: [...s.shape], data: F.slice(from, from + s.size) })
-    }
-    return out
+    return readBlock(this.config, this.slots, this.rt.F32, base / 4)
   }
 
   private writeBlock(base: number, params: Params, what: string): void {
-    for (const [name, s] of this.slots) {
-      const t = params.get(name)
-      if (!t) throw new CpuEngineError({ message: `${what}: missing tensor ${name}` })
-      if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i]) || t.data.length !== s.size) {
-        throw new CpuEngineError({
-          message: `${what}: ${name} has shape [${t.shape.join(", ")}] (${t.data.length} values), expected [${s.shape.join(", ")}]`
-        })
-      }
-    }
-    for (const name of params.keys()) {
-      if (!this.slots.has(name)) throw new CpuEngineError({ message: `${what}: unknown tensor ${name} for this config` })
-    }
-    const F = this.rt.F32
-    for (const [name, s] of this.slots) F.set(params.get(name)!.data, base / 4 + s.at)
+    writeBlock(this.slots, this.rt.F32, base / 4, params, what, CpuEngineError)
   }
 
   getParams(): Params {
@@ -263,9 +217,7 @@ export class CpuEngine implements Engine {
 
   setOptimizerState(state: { step: number; m: Params; v: Params }): void {
     this.live()
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new CpuEngineError({ message: `setOptimizerState: step must be a non-negative integer, got ${state.step}` })
-    }
+    checkOptimizerStep(state.step, CpuEngineError)
     this.writeBlock(this.mom1, state.m, "setOptimizerState (m)")
     this.writeBlock(this.mom2, state.v, "setOptimizerState (v)")
     this.stepCount = state.step
@@ -282,15 +234,7 @@ export class CpuEngine implements Engine {
 
   step(o: AdamWOptions): number {
     this.live()
-    const checks: Array<[string, number, boolean]> = [
-      ["lr", o.lr, o.lr >= 0],
-      ["beta1", o.beta1, o.beta1 >= 0 && o.beta1 < 1],
-      ["beta2", o.beta2, o.beta2 >= 0 && o.beta2 < 1],
-      ["eps", o.eps, o.eps > 0],
-      ["weightDecay", o.weightDecay, o.weightDecay >= 0],
-      ["maxGradNorm", o.maxGradNorm, o.maxGradNorm >= 0]
-    ]
-    for (const [k, v, ok] of checks) if (!ok) throw new CpuEngineError({ message: `step: invalid AdamW option ${k} = ${v}` })
+    checkAdamW(o, CpuEngineError)
     const norm = this.gradNorm()
     const clip = o.maxGradNorm > 0 && Number.isFinite(o.maxGradNorm) && norm > o.maxGradNorm
     const gscale = clip ? o.maxGradNorm / (norm + 1e-6) : 1
@@ -382,23 +326,6 @@ export class CpuEngine implements Engine {
     return acts
   }
 
-  private checkBatch(batch: TokenBatch): void {
-    const { B, T, tokens, targets } = batch
-    const { vocabSize: V, nPositions } = this.config
-    if (!Number.isInteger(B) || !Number.isInteger(T) || B < 1 || T < 1) {
-      throw new CpuEngineError({ message: `batch: B and T must be positive integers, got B=${B} T=${T}` })
-    }
-    if (T > nPositions) throw new CpuEngineError({ message: `batch: T=${T} exceeds the context length ${nPositions}` })
-    if (tokens.length !== B * T) throw new CpuEngineError({ message: `batch: tokens has ${tokens.length} entries, expected B*T=${B * T}` })
-    if (targets.length !== B * T) throw new CpuEngineError({ message: `batch: targets has ${targets.length} entries, expected B*T=${B * T}` })
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i]!
-      if (t < 0 || t >= V) throw new CpuEngineError({ message: `batch: token ${t} at index ${i} is outside the vocabulary [0, ${V})` })
-      const g = targets[i]!
-      if (g < -1 || g >= V) throw new CpuEngineError({ message: `batch: target ${g} at index ${i} is outside [-1, ${V})` })
-    }
-  }
-
   /** One transformer block on R rows; `attention` fills a.atty from a.qkv. */
   private block(l: number, R: number, x: number, a: LayerActs, out: number, attention: () => void): void {
     const { nEmbd: C, layerNormEps: eps } = this.config
@@ -426,7 +353,7 @@ export class CpuEngine implements Engine {
    */
   private forwardPass(batch: TokenBatch, mode: "train" | "logits" | "outputs"): Acts {
     const keep = mode === "train"
-    this.checkBatch(batch)
+    checkBatch(this.config, batch, CpuEngineError)
     const { B, T } = batch
     const { nEmbd: C, nLayer: L, nHead: H, vocabSize: V, layerNormEps: eps } = this.config
     const N = B * T
@@ -503,15 +430,7 @@ export class CpuEngine implements Engine {
     const N = B * T
     const outputs = this.outputs(a, N)
     const grads = loss(outputs)
-    for (const [k, g] of [
-      ["dLogprobs", grads.dLogprobs],
-      ["dEntropies", grads.dEntropies],
-      ["dValues", grads.dValues]
-    ] as const) {
-      if (g !== undefined && g.length !== N) {
-        throw new CpuEngineError({ message: `forwardBackward: ${k} has ${g.length} entries, expected B*T=${N}` })
-      }
-    }
+    checkOutputGrads(grads, N, CpuEngineError)
     this.backwardPass(batch, a, grads)
     return { loss: grads.loss, outputs }
   }
@@ -594,10 +513,7 @@ export class CpuEngine implements Engine {
 
   decoder(B: number, maxLength: number): DecodeSession {
     this.live()
-    if (!Number.isInteger(B) || B < 1) throw new CpuEngineError({ message: `decoder: B must be a positive integer, got ${B}` })
-    if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > this.config.nPositions) {
-      throw new CpuEngineError({ message: `decoder: maxLength must be in [1, ${this.config.nPositions}], got ${maxLength}` })
-    }
+    checkDecoder(this.config, B, maxLength, CpuEngineError)
     const s = new CpuDecodeSession(this, this.rt, B, maxLength)
     this.sessions.add(s)
     return s
@@ -760,22 +676,7 @@ class CpuDecodeSession implements DecodeSession {
   feed(tokens: ReadonlyArray<Int32Array>): Float32Array {
     if (this.disposed) throw new CpuEngineError({ message: "decode session was disposed" })
     const { vocabSize: V } = this.engine.config
-    if (tokens.length !== this.B) {
-      throw new CpuEngineError({ message: `feed: got ${tokens.length} token arrays, expected B=${this.B}` })
-    }
-    let R = 0
-    for (let b = 0; b < this.B; b++) {
-      const t = tokens[b]!
-      if (this.lens[b]! + t.length > this.maxLength) {
-        throw new CpuEngineError({
-          message: `feed: sequence ${b} would reach ${this.lens[b]! + t.length} tokens, beyond maxLength ${this.maxLength}`
-        })
-      }
-      for (let i = 0; i < t.length; i++) {
-        if (t[i]! < 0 || t[i]! >= V) throw new CpuEngineError({ message: `feed: token ${t[i]} of sequence ${b} is outside [0, ${V})` })
-      }
-      R += t.length
-    }
+    const R = checkFeed(tokens, this.lens, this.maxLength, V, CpuEngineError)
     if (R === 0) return this.last.slice()
     if (!this.ws || this.ws.R < R) {
       if (this.ws) this.engine.release(this.ws.sizes)

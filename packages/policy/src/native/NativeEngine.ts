@@ -7,6 +7,8 @@
  */
 import type { AdamWOptions, DecodeSession, Engine, ForwardOutputs, GPTConfig, OutputGrads, Params, TokenBatch } from "../Engine"
 import { paramShapes } from "../Engine"
+import { checkAdamW, checkBatch, checkConfig, checkDecoder, checkFeed, checkOptimizerStep, checkOutputGrads } from "../EngineChecks"
+import { blockLayout, readBlock, type Slot, writeBlock } from "../ParamBlock"
 import { type EngineHandle, type NativeBinding, NativeEngineError, type SessionHandle } from "./Binding"
 
 export interface NativeEngineOptions {
@@ -16,45 +18,10 @@ export interface NativeEngineOptions {
   readonly isa?: string | undefined
 }
 
-interface Slot {
-  readonly at: number
-  readonly shape: Array<number>
-  readonly size: number
-}
-
-/**
- * Matrices and embeddings first, then vectors, each 64-byte aligned: AdamW
- * decays exactly the prefix [0, nDecay).
- */
+/** The parameter block's layout, plus each tensor's offset in `paramShapes` order (the addon's view of it). */
 const layoutOf = (config: GPTConfig) => {
-  const shapes = paramShapes(config)
-  const slots = new Map<string, Slot>()
-  let at = 0
-  let nDecay = 0
-  for (const [name, shape] of [...shapes.filter(([, s]) => s.length >= 2), ...shapes.filter(([, s]) => s.length < 2)]) {
-    const size = shape.reduce((a, b) => a * b, 1)
-    slots.set(name, { at, shape, size })
-    at += size
-    if (shape.length >= 2) nDecay = at
-    at = Math.ceil(at / 16) * 16
-  }
-  return { slots, nParams: at, nDecay, offsets: Float64Array.from(shapes, ([name]) => slots.get(name)!.at) }
-}
-
-const checkConfig = (c: GPTConfig): void => {
-  for (const [k, v] of [
-    ["vocabSize", c.vocabSize],
-    ["nPositions", c.nPositions],
-    ["nEmbd", c.nEmbd],
-    ["nLayer", c.nLayer],
-    ["nHead", c.nHead]
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new NativeEngineError({ message: `config.${k} must be a positive integer, got ${v}` })
-  }
-  if (c.nEmbd % c.nHead !== 0) {
-    throw new NativeEngineError({ message: `config.nEmbd (${c.nEmbd}) must be divisible by config.nHead (${c.nHead})` })
-  }
-  if (!(c.layerNormEps > 0)) throw new NativeEngineError({ message: `config.layerNormEps must be > 0, got ${c.layerNormEps}` })
+  const { slots, nParams, nDecay } = blockLayout(config)
+  return { slots, nParams, nDecay, offsets: Float64Array.from(paramShapes(config), ([name]) => slots.get(name)!.at) }
 }
 
 export class NativeEngine implements Engine {
@@ -72,7 +39,7 @@ export class NativeEngine implements Engine {
   private disposed = false
 
   constructor(binding: NativeBinding, config: GPTConfig, options: NativeEngineOptions & { threads: number }) {
-    checkConfig(config)
+    checkConfig(config, NativeEngineError)
     if (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 255) {
       throw new NativeEngineError({ message: `threads must be an integer in [1, 255], got ${options.threads}` })
     }
@@ -101,28 +68,11 @@ export class NativeEngine implements Engine {
   // Parameters, gradients, optimizer state
 
   private read(block: Float32Array): Params {
-    const out: Params = new Map()
-    for (const [name] of paramShapes(this.config)) {
-      const s = this.slots.get(name)!
-      out.set(name, { shape: [...s.shape], data: block.slice(s.at, s.at + s.size) })
-    }
-    return out
+    return readBlock(this.config, this.slots, block, 0)
   }
 
   private write(block: Float32Array, params: Params, what: string): void {
-    for (const [name, s] of this.slots) {
-      const t = params.get(name)
-      if (!t) throw new NativeEngineError({ message: `${what}: missing tensor ${name}` })
-      if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i]) || t.data.length !== s.size) {
-        throw new NativeEngineError({
-          message: `${what}: ${name} has shape [${t.shape.join(", ")}] (${t.data.length} values), expected [${s.shape.join(", ")}]`
-        })
-      }
-    }
-    for (const name of params.keys()) {
-      if (!this.slots.has(name)) throw new NativeEngineError({ message: `${what}: unknown tensor ${name} for this config` })
-    }
-    for (const [name, s] of this.slots) block.set(params.get(name)!.data, s.at)
+    writeBlock(this.slots, block, 0, params, what, NativeEngineError)
   }
 
   getParams(): Params {
@@ -153,9 +103,7 @@ export class NativeEngine implements Engine {
 
   setOptimizerState(state: { step: number; m: Params; v: Params }): void {
     this.live()
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new NativeEngineError({ message: `setOptimizerState: step must be a non-negative integer, got ${state.step}` })
-    }
+    checkOptimizerStep(state.step, NativeEngineError)
     this.write(this.blocks.m, state.m, "setOptimizerState (m)")
     this.write(this.blocks.v, state.v, "setOptimizerState (v)")
     this.stepCount = state.step
@@ -163,16 +111,7 @@ export class NativeEngine implements Engine {
 
   step(o: AdamWOptions): number {
     this.live()
-    for (const [k, v, ok] of [
-      ["lr", o.lr, o.lr >= 0],
-      ["beta1", o.beta1, o.beta1 >= 0 && o.beta1 < 1],
-      ["beta2", o.beta2, o.beta2 >= 0 && o.beta2 < 1],
-      ["eps", o.eps, o.eps > 0],
-      ["weightDecay", o.weightDecay, o.weightDecay >= 0],
-      ["maxGradNorm", o.maxGradNorm, o.maxGradNorm >= 0]
-    ] as const) {
-      if (!ok) throw new NativeEngineError({ message: `step: invalid AdamW option ${k} = ${v}` })
-    }
+    checkAdamW(o, NativeEngineError)
     const norm = this.b.gradNorm(this.h)
     const clip = o.maxGradNorm > 0 && Number.isFinite(o.maxGradNorm) && norm > o.maxGradNorm
     this.stepCount++
@@ -193,52 +132,25 @@ export class NativeEngine implements Engine {
   // -------------------------------------------------------------------------
   // Forward and backward
 
-  private checkBatch(batch: TokenBatch): void {
-    const { B, T, tokens, targets } = batch
-    const V = this.config.vocabSize
-    if (!Number.isInteger(B) || !Number.isInteger(T) || B < 1 || T < 1) {
-      throw new NativeEngineError({ message: `batch: B and T must be positive integers, got B=${B} T=${T}` })
-    }
-    if (T > this.config.nPositions) throw new NativeEngineError({ message: `batch: T=${T} exceeds the context length ${this.config.nPositions}` })
-    for (const [what, arr] of [
-      ["tokens", tokens],
-      ["targets", targets]
-    ] as const) {
-      if (arr.length !== B * T) throw new NativeEngineError({ message: `batch: ${what} has ${arr.length} entries, expected B*T=${B * T}` })
-    }
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i]!
-      if (t < 0 || t >= V) throw new NativeEngineError({ message: `batch: token ${t} at index ${i} is outside the vocabulary [0, ${V})` })
-      const g = targets[i]!
-      if (g < -1 || g >= V) throw new NativeEngineError({ message: `batch: target ${g} at index ${i} is outside [-1, ${V})` })
-    }
-  }
-
   logits(batch: TokenBatch): Float32Array {
     this.live()
-    this.checkBatch(batch)
+    checkBatch(this.config, batch, NativeEngineError)
     return this.b.forward(this.h, batch.tokens, batch.targets, batch.B, batch.T, 1)
   }
 
   forward(batch: TokenBatch): ForwardOutputs {
     this.live()
-    this.checkBatch(batch)
+    checkBatch(this.config, batch, NativeEngineError)
     return this.b.forward(this.h, batch.tokens, batch.targets, batch.B, batch.T, 2)
   }
 
   forwardBackward(batch: TokenBatch, loss: (outputs: ForwardOutputs) => OutputGrads): { loss: number; outputs: ForwardOutputs } {
     this.live()
-    this.checkBatch(batch)
+    checkBatch(this.config, batch, NativeEngineError)
     const N = batch.B * batch.T
     const outputs = this.b.forward(this.h, batch.tokens, batch.targets, batch.B, batch.T, 0)
     const grads = loss(outputs)
-    for (const [k, g] of [
-      ["dLogprobs", grads.dLogprobs],
-      ["dEntropies", grads.dEntropies],
-      ["dValues", grads.dValues]
-    ] as const) {
-      if (g !== undefined && g.length !== N) throw new NativeEngineError({ message: `forwardBackward: ${k} has ${g.length} entries, expected B*T=${N}` })
-    }
+    checkOutputGrads(grads, N, NativeEngineError)
     this.b.backward(this.h, N, grads.dLogprobs, grads.dEntropies, this.config.valueHead ? grads.dValues : undefined)
     return { loss: grads.loss, outputs }
   }
@@ -248,10 +160,7 @@ export class NativeEngine implements Engine {
 
   decoder(B: number, maxLength: number): DecodeSession {
     this.live()
-    if (!Number.isInteger(B) || B < 1) throw new NativeEngineError({ message: `decoder: B must be a positive integer, got ${B}` })
-    if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > this.config.nPositions) {
-      throw new NativeEngineError({ message: `decoder: maxLength must be in [1, ${this.config.nPositions}], got ${maxLength}` })
-    }
+    checkDecoder(this.config, B, maxLength, NativeEngineError)
     const s = new NativeDecodeSession(this.b, this.b.decoder(this.h, B, maxLength), B, maxLength, this.config.vocabSize, () =>
       this.sessions.delete(s)
     )
@@ -290,17 +199,7 @@ class NativeDecodeSession implements DecodeSession {
 
   feed(tokens: ReadonlyArray<Int32Array>): Float32Array {
     if (this.disposed) throw new NativeEngineError({ message: "decode session was disposed" })
-    if (tokens.length !== this.B) throw new NativeEngineError({ message: `feed: got ${tokens.length} token arrays, expected B=${this.B}` })
-    const counts = new Int32Array(this.B)
-    let R = 0
-    tokens.forEach((t, b) => {
-      if (this.lens[b]! + t.length > this.maxLength) {
-        throw new NativeEngineError({ message: `feed: sequence ${b} would reach ${this.lens[b]! + t.length} tokens, beyond maxLength ${this.maxLength}` })
-      }
-      for (const x of t) if (x < 0 || x >= this.V) throw new NativeEngineError({ message: `feed: token ${x} of sequence ${b} is outside [0, ${this.V})` })
-      counts[b] = t.length
-      R += t.length
-    })
+    const R = checkFeed(tokens, this.lens, this.maxLength, this.V, NativeEngineError)
     if (R > 0) {
       const flat = new Int32Array(R)
       let at = 0
@@ -308,6 +207,7 @@ class NativeDecodeSession implements DecodeSession {
         flat.set(t, at)
         at += t.length
       }
+      const counts = Int32Array.from(tokens, (t) => t.length)
       this.b.feed(this.h, flat, counts, this.last)
       counts.forEach((n, b) => (this.lens[b] = this.lens[b]! + n))
     }
