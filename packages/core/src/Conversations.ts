@@ -12,12 +12,23 @@
  * (gpt), then the task's first observation (human); agent turns are
  * "Thought: ...\nAction: ..." and environment turns "Observation: ...".
  * In the TRL layout human is `user` and gpt is `assistant`, turn for turn.
+ *
+ * A reply that carries no loss (`Turn.loss: false`, a deliberate mistake in a
+ * perturbed expert episode) is written with `"loss": false` on its gpt
+ * message, as AgentInstruct marks untrained messages; reading keeps it. TRL's
+ * conversational layout has no per-message switch, so the TRL export writes
+ * such a reply as an ordinary assistant message (TRL would train on it).
  */
 import { Schema } from "effect"
 import { FORMAT_ERROR_OBSERVATION, formatReply, parseReply } from "./ReAct"
 import type { EnvName, PreferencePair, Task, Trajectory, TrajectorySource, Turn } from "./Schemas"
 
-export const Message = Schema.Struct({ from: Schema.Literals(["human", "gpt"]), value: Schema.String })
+export const Message = Schema.Struct({
+  from: Schema.Literals(["human", "gpt"]),
+  value: Schema.String,
+  /** `false` on a gpt message: context only, no loss on it (AgentInstruct's per-message `loss`); absent or null: trained. */
+  loss: Schema.optionalKey(Schema.NullOr(Schema.Boolean))
+})
 export type Message = typeof Message.Type
 
 export const ConversationRecord = Schema.Struct({
@@ -48,7 +59,7 @@ const observationMessage = (observation: string): Message => ({
 export const turnsToMessages = (turns: ReadonlyArray<Turn>, keepLastObservation: boolean): Array<Message> => {
   const out: Array<Message> = []
   turns.forEach((t, i) => {
-    out.push({ from: "gpt", value: formatReply(t.thought, t.action) })
+    out.push({ from: "gpt", value: formatReply(t.thought, t.action), ...(t.loss === false ? { loss: false } : {}) })
     if (i < turns.length - 1 || keepLastObservation) out.push(observationMessage(t.observation))
   })
   return out
@@ -126,7 +137,8 @@ export const messagesToTurns = (messages: ReadonlyArray<Message>): Array<Turn> =
       thought: parsed?.thought ?? m.value.trim(),
       action: parsed?.action ?? "",
       observation: next && next.from === "human" ? stripObservation(next.value) : "",
-      reward: 0
+      reward: 0,
+      ...(m.loss === false ? { loss: false } : {})
     })
   }
   return turns

@@ -34,7 +34,13 @@ export const Turn = Schema.Struct({
   /** The environment's reward after this turn (the final reward once done). */
   reward: Schema.Number,
   /** The reply exactly as the policy wrote it, kept for policies that ask (remote models). */
-  reply: Schema.optionalKey(Schema.String)
+  reply: Schema.optionalKey(Schema.String),
+  /**
+   * false: training keeps this reply as context only and puts no loss on it
+   * (a deliberately wrong action in a perturbed expert episode). Absent: the
+   * reply is trained like every other.
+   */
+  loss: Schema.optionalKey(Schema.Boolean)
 })
 export type Turn = typeof Turn.Type
 

@@ -35,6 +35,12 @@
  *     added as context. A conversation that fits the context is one window;
  *     a turn that does not fit even with one turn of context is fitted on its
  *     own as in "turn".
+ * A reply marked `loss: false` (a deliberate mistake in a perturbed expert
+ * episode) is context only: its tokens have mask 0, "turn" makes no example
+ * for it, and no "episode" window starts or ends on it (so it is the context
+ * of the window that trains the reply after it). A conversation without any
+ * trained reply gives no example. Unmarked conversations render exactly as
+ * they would without this rule.
  */
 import { type Conversations, formatReply, type Turn } from "@eto/core"
 import { SPECIAL, type Tokenizer } from "./Tokenizer"
@@ -44,6 +50,8 @@ export interface RenderTurn {
   readonly agent: string
   /** The environment's answer, when there is one. */
   readonly env?: string | undefined
+  /** false: the reply is context only and carries no loss (Turn.loss); absent: trained. */
+  readonly loss?: boolean | undefined
 }
 
 export interface Dialogue {
@@ -82,7 +90,8 @@ export const fromTurns = (
   initialObservation,
   turns: turns.map((t, i) => ({
     agent: replyText(t, form),
-    env: i < turns.length - 1 || keepLastObservation ? observationText(t.observation) : undefined
+    env: i < turns.length - 1 || keepLastObservation ? observationText(t.observation) : undefined,
+    ...(t.loss === false ? { loss: false } : {})
   }))
 })
 
@@ -91,14 +100,17 @@ const observationText = (o: string): string => (o.startsWith("Observation:") || 
 /**
  * A dialogue from FastChat messages. With the "instruction / OK / first
  * observation" header the first human message is the instruction; without it
- * the instruction is empty. Consecutive messages of one side are joined.
+ * the instruction is empty. Consecutive messages of one side are joined (a
+ * joined reply is context only when each of its parts is marked `loss: false`).
  */
 export const fromMessages = (messages: ReadonlyArray<Conversations.Message>): Dialogue => {
-  const merged: Array<{ from: "human" | "gpt"; value: string }> = []
+  const merged: Array<{ from: "human" | "gpt"; value: string; loss: boolean }> = []
   for (const m of messages) {
     const last = merged[merged.length - 1]
-    if (last && last.from === m.from) last.value += `\n${m.value}`
-    else merged.push({ from: m.from, value: m.value })
+    if (last && last.from === m.from) {
+      last.value += `\n${m.value}`
+      last.loss ||= m.loss !== false
+    } else merged.push({ from: m.from, value: m.value, loss: m.loss !== false })
   }
   let i = 0
   let instruction = ""
@@ -113,7 +125,7 @@ export const fromMessages = (messages: ReadonlyArray<Conversations.Message>): Di
     const m = merged[i]!
     if (m.from !== "gpt") continue
     const next = merged[i + 1]
-    turns.push({ agent: m.value, env: next?.from === "human" ? next.value : undefined })
+    turns.push({ agent: m.value, env: next?.from === "human" ? next.value : undefined, ...(m.loss ? {} : { loss: false }) })
   }
   return { instruction, initialObservation, turns }
 }
@@ -146,7 +158,7 @@ const fit = (tok: Tokenizer, d: Dialogue, maxTokens: number, tail: Piece | undef
   let instruction = block(tok, SPECIAL.instruction, d.instruction, false)
   const first = block(tok, SPECIAL.env, d.initialObservation, false)
   const turns = d.turns.map((t) => ({
-    agent: block(tok, SPECIAL.agent, t.agent, true),
+    agent: block(tok, SPECIAL.agent, t.agent, t.loss !== false),
     env: t.env === undefined ? undefined : block(tok, SPECIAL.env, t.env, false)
   }))
   const extra = tail ? tail.ids.length : 0
@@ -191,10 +203,12 @@ export const render = (tok: Tokenizer, d: Dialogue, maxTokens: number): Rendered
 
 /** Training examples of a conversation (see the module comment). */
 export const renderExamples = (tok: Tokenizer, d: Dialogue, maxTokens: number): Array<Rendered> => {
+  const trained = d.turns.flatMap((t, k) => (t.loss === false ? [] : [k]))
+  if (trained.length === 0 && d.turns.length > 0) return []
   const whole = render(tok, d, maxTokens)
   const fullLength = render(tok, d, Number.MAX_SAFE_INTEGER).ids.length
   if (whole.droppedTurns === 0 && whole.ids.length === fullLength) return [whole]
-  return d.turns.map((_, k) => turnExample(tok, d, k, maxTokens))
+  return trained.map((k) => turnExample(tok, d, k, maxTokens))
 }
 
 /** How a conversation becomes training windows (see the module comment). */
@@ -205,7 +219,8 @@ export const renderWindows = (tok: Tokenizer, d: Dialogue, maxTokens: number): A
   const n = d.turns.length
   const eot: Piece = { ids: [tok.special(SPECIAL.eot)], mask: [0] }
   const head = concat([eot, block(tok, SPECIAL.instruction, d.instruction, false), block(tok, SPECIAL.env, d.initialObservation, false)])
-  const agents = d.turns.map((t) => block(tok, SPECIAL.agent, t.agent, true))
+  const agents = d.turns.map((t) => block(tok, SPECIAL.agent, t.agent, t.loss !== false))
+  const contextOnly = (k: number) => d.turns[k]!.loss === false
   const context = agents.map((a) => ({ ids: a.ids, mask: a.mask.map(() => 0) }))
   const envs = d.turns.map((t) => (t.env === undefined ? undefined : block(tok, SPECIAL.env, t.env, false)))
   const envLen = (k: number) => envs[k]?.ids.length ?? 0
@@ -218,6 +233,10 @@ export const renderWindows = (tok: Tokenizer, d: Dialogue, maxTokens: number): A
   const out: Array<Rendered> = []
   let s = 0
   while (s < n) {
+    if (contextOnly(s)) {
+      s++
+      continue
+    }
     let c = Math.max(0, s - 1)
     if (windowLen(c, s) > maxTokens) {
       // Too long even with one turn of context: fitted on its own.
@@ -227,6 +246,7 @@ export const renderWindows = (tok: Tokenizer, d: Dialogue, maxTokens: number): A
     }
     let e = s
     while (e + 1 < n && windowLen(c, e + 1) <= maxTokens) e++
+    while (e > s && contextOnly(e)) e--
     while (c > 0 && windowLen(c - 1, e) <= maxTokens) c--
     const pieces: Array<Piece> = [head]
     for (let k = c; k <= e; k++) {

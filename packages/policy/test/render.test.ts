@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { type Dialogue, fromMessages, fromTurns, render, renderExamples, renderPrompt, renderWindows } from "../src/Render"
 import { SPECIAL, train } from "../src/Tokenizer"
+import { digestDialogues, digestTokenizer, renderDigest } from "./renderDigest"
 
 const messages = [
   { from: "human" as const, value: "You are a shopping agent. Reply with Thought and Action." },
@@ -163,6 +164,92 @@ describe("conversation renderer", () => {
       const limit = 30
       const windows = renderWindows(tok, d, limit)
       expect(windows).toEqual(renderExamples(tok, d, limit))
+    })
+  })
+
+  describe("replies marked as context only (loss: false)", () => {
+    /** The masked text of a rendering, cut at each closing token. */
+    const trainedTexts = (r: { ids: Int32Array; mask: Uint8Array }) =>
+      tok.decode(Array.from(r.ids).filter((_, i) => r.mask[i] === 1)).split(SPECIAL.end).filter((x) => x !== "")
+    const marked: Dialogue = { ...d, turns: d.turns.map((t, k) => (k === 1 ? { ...t, loss: false } : t)) }
+
+    it("render unmarked dialogues bit for bit as the renderer did before the mark existed", () => {
+      // SHA-256 of every window (ids, masks, dropped turns) of renderDigest's fixed dialogues, both modes,
+      // six context sizes, recorded with the renderer that had no per-reply mark.
+      expect(renderDigest(renderExamples, renderWindows)).toBe("e485c47c477aa72dcd53931fa0b9c4ae06ae5b0c4e3229ef612de2ddff7a0250")
+      // `loss: true` is the same as no mark.
+      const dialogues = digestDialogues()
+      const dtok = digestTokenizer(dialogues)
+      for (const dialogue of dialogues) {
+        const explicit = { ...dialogue, turns: dialogue.turns.map((t) => ({ ...t, loss: true })) }
+        for (const maxTokens of [40, 200, 100_000]) {
+          expect(renderExamples(dtok, explicit, maxTokens)).toEqual(renderExamples(dtok, dialogue, maxTokens))
+          expect(renderWindows(dtok, explicit, maxTokens)).toEqual(renderWindows(dtok, dialogue, maxTokens))
+        }
+      }
+    })
+
+    it("keep a marked reply in the context with no loss on it", () => {
+      const r = render(tok, marked, 1000)
+      expect(Array.from(r.ids)).toEqual(Array.from(render(tok, d, 1000).ids))
+      expect(trainedTexts(r)).toEqual([d.turns[0]!.agent, d.turns[2]!.agent])
+      expect(renderWindows(tok, marked, 1000)).toEqual([r])
+      expect(renderExamples(tok, marked, 1000)).toEqual([r])
+    })
+
+    it("make no turn example for a marked reply; the reply after it sees it as context", () => {
+      const limit = render(tok, d, 1000).ids.length - 5
+      const examples = renderExamples(tok, marked, limit)
+      expect(examples.map(trainedTexts)).toEqual([[d.turns[0]!.agent], [d.turns[2]!.agent]])
+      expect(tok.decode(examples[1]!.ids)).toContain(`${SPECIAL.agent}${d.turns[1]!.agent}${SPECIAL.end}${SPECIAL.env}${d.turns[1]!.env}`)
+      // the unmarked turns' examples are unchanged
+      const plain = renderExamples(tok, d, limit)
+      expect(examples).toEqual([plain[0], plain[2]])
+    })
+
+    it("train every unmarked reply once and no marked one, in both window modes and any context", () => {
+      fc.assert(
+        fc.property(fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), fc.integer({ min: 0, max: 23 }), fc.constantFrom(160, 250, 400, 100_000), (marks, which, maxTokens) => {
+          const base = digestDialogues()[which]!
+          const dtok = digestTokenizer(digestDialogues())
+          const dialogue: Dialogue = { ...base, turns: base.turns.map((t, k) => ({ ...t, agent: `#${k} ${t.agent}`, ...(marks[k] ? { loss: false } : {}) })) }
+          const wanted = dialogue.turns.filter((t) => t.loss !== false).map((t) => t.agent)
+          const windows = renderWindows(dtok, dialogue, maxTokens)
+          const targetsOf = (rs: ReadonlyArray<{ ids: Int32Array; mask: Uint8Array }>) =>
+            rs.flatMap((r) => dtok.decode(Array.from(r.ids).filter((_, i) => r.mask[i] === 1)).split(SPECIAL.end).filter((x) => x !== ""))
+          const cut = (texts: ReadonlyArray<string>) => texts.map((x) => x.split(" ")[0])
+          // contexts that hold every reply with its task; targets named by their reply numbers
+          expect(cut(targetsOf(windows))).toEqual(cut(wanted))
+          for (const w of windows) {
+            expect(w.mask.includes(1)).toBe(true)
+            expect(w.ids.length).toBeLessThanOrEqual(maxTokens)
+          }
+          const examples = renderExamples(dtok, dialogue, maxTokens)
+          expect(cut(targetsOf(examples))).toEqual(cut(wanted))
+          // (a dialogue without turns is one example without targets, as before)
+          for (const e of examples) expect(e.mask.includes(1)).toBe(dialogue.turns.length > 0)
+        }),
+        { numRuns: 120, seed: 11 }
+      )
+    })
+
+    it("read the mark from trajectories' turns and from FastChat messages", () => {
+      const turns = [
+        { thought: "a", action: "go to desk 1", observation: "Nothing happens.", reward: 0, loss: false },
+        { thought: "b", action: "look", observation: "You are in the middle of a room.", reward: 0 }
+      ]
+      const fromT = fromTurns("instr", "first", turns)
+      expect(fromT.turns.map((t) => t.loss)).toEqual([false, undefined])
+      const fromM = fromMessages([
+        { from: "human", value: "first" },
+        { from: "gpt", value: "Thought: a\nAction: go to desk 1", loss: false },
+        { from: "human", value: "Observation: Nothing happens.", loss: null },
+        { from: "gpt", value: "Thought: b\nAction: look", loss: true }
+      ])
+      expect(fromM.turns.map((t) => t.loss)).toEqual([false, undefined])
+      const allMarked: Dialogue = { ...d, turns: d.turns.map((t) => ({ ...t, loss: false })) }
+      expect(renderExamples(tok, allMarked, 1000)).toEqual([])
+      expect(renderWindows(tok, allMarked, 40)).toEqual([])
     })
   })
 })
