@@ -3,8 +3,9 @@ import { spawnSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Random } from "@eto/core"
-import type { GPTConfig, OutputGrads, Params, TokenBatch } from "../Engine"
-import { defaultConfig, initParams } from "../Init"
+import type { GPTConfig, OutputGrads, Params } from "../Engine"
+import { defaultConfig } from "../Init"
+import { maxAbs, maxAbsDiff, seededInputs, uniform } from "../testSupport"
 import { makeCpuEngine } from "./index"
 import { referenceForward } from "./reference"
 import { selfCheck } from "./selfcheck"
@@ -12,38 +13,9 @@ import { selfCheck } from "./selfcheck"
 // Odd sizes on purpose: every kernel's vector body and scalar tails run.
 const tiny: GPTConfig = defaultConfig({ vocabSize: 37, nPositions: 24, nEmbd: 12, nLayer: 2, nHead: 3, valueHead: true })
 
-/** GPT-2 init, then every tensor jittered so LayerNorm gains, biases and the value head are all non-trivial. */
-const randomParams = (config: GPTConfig, seed: number, scale = 0.3): Params => {
-  const rng = Random.make(`cpu-test:${seed}`)
-  const p = initParams(config, seed)
-  for (const [, t] of p) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i]! + (rng.next() * 2 - 1) * scale
-  return p
-}
-
-const randomBatch = (config: GPTConfig, B: number, T: number, seed: number): TokenBatch => {
-  const rng = Random.make(`cpu-batch:${seed}`)
-  const tokens = Int32Array.from({ length: B * T }, () => rng.int(config.vocabSize))
-  // a few positions without a target
-  const targets = Int32Array.from({ length: B * T }, (_, i) => (i % 5 === 4 ? -1 : rng.int(config.vocabSize)))
-  return { tokens, targets, B, T }
-}
-
-const randomArray = (n: number, seed: string): Float32Array => {
-  const rng = Random.make(seed)
-  return Float32Array.from({ length: n }, () => rng.next() * 2 - 1)
-}
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
-}
-
-const maxAbs = (a: ArrayLike<number>): number => {
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!))
-  return m
-}
+const inputs = seededInputs({ params: "cpu-test", batch: "cpu-batch" })
+const randomParams = (config: GPTConfig, seed: number, scale = 0.3): Params => inputs.jitteredParams(config, seed, scale)
+const randomBatch = inputs.randomBatch
 
 describe("cpu engine", () => {
   it("matches a plain float64 reference forward (logits, log-probs, entropies, values)", async () => {
@@ -76,9 +48,9 @@ describe("cpu engine", () => {
     try {
       const batch = randomBatch(tiny, 2, 21, 4)
       const N = batch.B * batch.T
-      const wl = randomArray(N, "wl")
-      const we = randomArray(N, "we")
-      const wv = randomArray(N, "wv")
+      const wl = uniform(N, "wl")
+      const we = uniform(N, "we")
+      const wv = uniform(N, "wv")
       const objective = (o: { logprobs: Float32Array; entropies: Float32Array; values: Float32Array }) => {
         let s = 0
         for (let i = 0; i < N; i++) s += wl[i]! * o.logprobs[i]! + we[i]! * o.entropies[i]! + wv[i]! * o.values[i]!
@@ -223,9 +195,9 @@ describe("cpu engine", () => {
           engine.zeroGrad()
           const { outputs } = engine.forwardBackward(batch, () => ({
             loss: 0,
-            dLogprobs: randomArray(N, "a"),
-            dEntropies: randomArray(N, "b"),
-            dValues: randomArray(N, "c")
+            dLogprobs: uniform(N, "a"),
+            dEntropies: uniform(N, "b"),
+            dValues: uniform(N, "c")
           }))
           outs.push(outputs.logprobs, outputs.entropies, outputs.values)
           grads.push(engine.getGrads())

@@ -3,20 +3,15 @@ import { spawnSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { defaultConfig, initParams } from "../Init"
+import { maxAbsDiff, uniform } from "../testSupport"
 import { hasTfjsGpu } from "../tfjs/index"
 import { loadNative, makeNativeEngine, type NativeEngine } from "./index"
-import { jitteredParams, randomBatch, uniform } from "./testData"
+import { jitteredParams, randomBatch } from "./testData"
 
 const native = loadNative()
 if (!native.ok) throw new Error(`the native engine did not build here: ${native.reason}`)
 const binding = native.binding
 const isas = binding.isas()
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
-}
 
 describe("native matrix products", () => {
   // sizes that cross the k-block (256) and the column block (512) and leave ragged register tiles
