@@ -130,3 +130,48 @@ export const expectAgreement = (mine: Engine, references: ReadonlyArray<Engine>,
   }
   for (const s of sessions) s.dispose()
 }
+
+/**
+ * Decodes the rows of `full` (three sequences) with `engine`'s KV cache and
+ * expects each step's logits to be `same` as the full forward's at that
+ * position: a ragged prefill of `prefill[b]` tokens, one more token for
+ * sequences 0 and 2 and none for 1 (whose logits stay those of its last
+ * position), then token by token to the end, and a token past the end
+ * refused. Then `newParams` must reach a fresh session's LM head.
+ */
+export const expectCachedDecoding = (
+  engine: Engine,
+  full: TokenBatch,
+  prefill: readonly [number, number, number],
+  newParams: Params,
+  same: (got: Float32Array, want: Float32Array) => void
+): void => {
+  const { B, T } = full
+  const V = engine.config.vocabSize
+  expect(B).toBe(3)
+  const logits = engine.logits(full)
+  const session = engine.decoder(B, T)
+  const rows = (b: number, from: number, to: number) => full.tokens.slice(b * T + from, b * T + to)
+  const check = (got: Float32Array, lengths: ReadonlyArray<number>) => {
+    for (let b = 0; b < B; b++) {
+      const at = (b * T + lengths[b]! - 1) * V
+      same(got.subarray(b * V, (b + 1) * V), logits.subarray(at, at + V))
+    }
+  }
+  const [p0, p1, p2] = prefill
+  check(session.feed(prefill.map((n, b) => rows(b, 0, n))), prefill)
+  expect(session.lengths()).toEqual(prefill)
+  check(session.feed([rows(0, p0, p0 + 1), new Int32Array(0), rows(2, p2, p2 + 1)]), [p0 + 1, p1, p2 + 1])
+  while (Math.min(...session.lengths()) < T) {
+    const lengths = session.lengths()
+    check(session.feed(lengths.map((n, b) => (n < T ? rows(b, n, n + 1) : new Int32Array(0)))), session.lengths())
+  }
+  expect(() => session.feed([rows(0, 0, 1), new Int32Array(0), new Int32Array(0)])).toThrow(/beyond maxLength/)
+  session.dispose()
+  engine.setParams(newParams)
+  const fresh = engine.logits(full)
+  const again = engine.decoder(B, T)
+  const got = again.feed([rows(0, 0, 4), rows(1, 0, 4), rows(2, 0, 4)])
+  for (let b = 0; b < B; b++) same(got.subarray(b * V, (b + 1) * V), fresh.subarray((b * T + 3) * V, (b * T + 4) * V))
+  again.dispose()
+}

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url"
 import { Random } from "@eto/core"
 import type { GPTConfig, OutputGrads, Params } from "../Engine"
 import { defaultConfig } from "../Init"
-import { maxAbs, maxAbsDiff, seededInputs, uniform } from "../testSupport"
+import { expectCachedDecoding, maxAbs, maxAbsDiff, seededInputs, uniform } from "../testSupport"
 import { makeCpuEngine } from "./index"
 import { referenceForward } from "./reference"
 import { selfCheck } from "./selfcheck"
@@ -90,43 +90,10 @@ describe("cpu engine", () => {
     const params = randomParams(tiny, 5)
     const engine = await makeCpuEngine(tiny, params, { threads: 2 })
     try {
-      const B = 3
-      const T = 14
-      const full = randomBatch(tiny, B, T, 6)
-      const V = tiny.vocabSize
-      const logits = engine.logits(full)
-      const session = engine.decoder(B, T)
-      const prefill = [5, 1, 9]
-      const rows = (b: number, from: number, to: number) => full.tokens.slice(b * T + from, b * T + to)
-      let out = session.feed(prefill.map((n, b) => rows(b, 0, n)))
-      expect(session.lengths()).toEqual(prefill)
-      const check = (got: Float32Array, lengths: ReadonlyArray<number>) => {
-        for (let b = 0; b < B; b++) {
-          const at = (b * T + lengths[b]! - 1) * V
-          expect(maxAbsDiff(got.subarray(b * V, (b + 1) * V), logits.subarray(at, at + V))).toBeLessThan(1e-4)
-        }
-      }
-      check(out, prefill)
-      // one more token for sequences 0 and 2, none for 1: its logits stay those of its last fed position
-      out = session.feed([rows(0, 5, 6), new Int32Array(0), rows(2, 9, 10)])
-      check(out, [6, 1, 10])
-      while (Math.min(...session.lengths()) < T) {
-        const lengths = session.lengths()
-        out = session.feed(lengths.map((n, b) => (n < T ? rows(b, n, n + 1) : new Int32Array(0))))
-        check(out, session.lengths())
-      }
-      expect(() => session.feed([rows(0, 0, 1), new Int32Array(0), new Int32Array(0)])).toThrow(/beyond maxLength/)
-      session.dispose()
-      // new parameters reach the decoder's copy of the LM head
-      engine.setParams(randomParams(tiny, 55))
-      const fresh = engine.logits(full)
-      const again = engine.decoder(B, T)
-      const got = again.feed([rows(0, 0, 4), rows(1, 0, 4), rows(2, 0, 4)])
-      for (let b = 0; b < B; b++) {
-        const at = (b * T + 3) * V
-        expect(maxAbsDiff(got.subarray(b * V, (b + 1) * V), fresh.subarray(at, at + V))).toBeLessThan(1e-4)
-      }
-      again.dispose()
+      // new parameters must reach the decoder's copy of the LM head
+      expectCachedDecoding(engine, randomBatch(tiny, 3, 14, 6), [5, 1, 9], randomParams(tiny, 55), (got, want) =>
+        expect(maxAbsDiff(got, want)).toBeLessThan(1e-4)
+      )
     } finally {
       engine.dispose()
     }

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { defaultConfig, initParams } from "../Init"
-import { maxAbsDiff, uniform } from "../testSupport"
+import { expectCachedDecoding, maxAbsDiff, uniform } from "../testSupport"
 import { hasTfjsGpu } from "../tfjs/index"
 import { loadNative, makeNativeEngine, type NativeEngine } from "./index"
 import { jitteredParams, randomBatch } from "./testData"
@@ -66,37 +66,10 @@ describe("native engine", () => {
       it(`${isa}: decodes with a KV cache (ragged prefill, then token by token) exactly like the full forward (${label})`, async () => {
         const engine = await makeNativeEngine(config, jitteredParams(config, 5, 0.1), { isa, threads: 2 })
         try {
-          const B = 3
-          const T = 30
-          const V = config.vocabSize
-          const full = randomBatch(config, B, T, 6)
-          const logits = engine.logits(full)
-          const session = engine.decoder(B, T)
-          const prefill = [14, 1, 25]
-          const rows = (b: number, from: number, to: number) => full.tokens.slice(b * T + from, b * T + to)
-          const check = (got: Float32Array, lengths: ReadonlyArray<number>) => {
-            for (let b = 0; b < B; b++) {
-              const at = (b * T + lengths[b]! - 1) * V
-              expect(got.subarray(b * V, (b + 1) * V)).toEqual(logits.subarray(at, at + V))
-            }
-          }
-          check(session.feed(prefill.map((n, b) => rows(b, 0, n))), prefill)
-          expect(session.lengths()).toEqual(prefill)
-          // one more token for sequences 0 and 2, none for 1: its logits stay those of its last position
-          check(session.feed([rows(0, 14, 15), new Int32Array(0), rows(2, 25, 26)]), [15, 1, 26])
-          while (Math.min(...session.lengths()) < T) {
-            const lengths = session.lengths()
-            check(session.feed(lengths.map((n, b) => (n < T ? rows(b, n, n + 1) : new Int32Array(0)))), session.lengths())
-          }
-          expect(() => session.feed([rows(0, 0, 1), new Int32Array(0), new Int32Array(0)])).toThrow(/beyond maxLength/)
-          session.dispose()
-          // new parameters reach the decoder's packed copy of the LM head
-          engine.setParams(jitteredParams(config, 55, 0.1))
-          const fresh = engine.logits(full)
-          const again = engine.decoder(B, T)
-          const got = again.feed([rows(0, 0, 4), rows(1, 0, 4), rows(2, 0, 4)])
-          for (let b = 0; b < B; b++) expect(got.subarray(b * V, (b + 1) * V)).toEqual(fresh.subarray((b * T + 3) * V, (b * T + 4) * V))
-          again.dispose()
+          // new parameters must reach the decoder's packed copy of the LM head
+          expectCachedDecoding(engine, randomBatch(config, 3, 30, 6), [14, 1, 25], jitteredParams(config, 55, 0.1), (got, want) =>
+            expect(got).toEqual(want)
+          )
         } finally {
           engine.dispose()
         }
