@@ -7,6 +7,7 @@
 import { DataFileError, describeSchemaError as describeIssues, EnvName, InvalidInput, Jsonl } from "@eto/core"
 import { EngineKind } from "@eto/policy"
 import { Effect, Result, Schema } from "effect"
+import { type Perturbation, PERTURBATION_DEFAULTS } from "./Perturbed"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 const PositiveNumber = Schema.Finite.check(Schema.isGreaterThan(0))
@@ -182,6 +183,21 @@ export const ExperimentConfig = Schema.Struct({
     /** "env": each observation is followed by the environment's note on the episode so far, where it has one (see Training.compactTurns). */
     stateNotes: Schema.optionalKey(Schema.Literals(["none", "env"]))
   })),
+  /**
+   * Perturbed expert demonstrations for the SFT agent (Perturbed.ts): per
+   * training task, `perturbedEpisodes` expert episodes (extra to the clean
+   * one) in which each turn's action is, with chance `mistakeRate` (default
+   * 0.2) and at most `maxMistakes` times (default 2), replaced by a plausible
+   * wrong one that carries no loss, the expert recovering after it; episodes
+   * the expert no longer solves are dropped unless `keepUnsolved`. Omitted or
+   * 0 episodes: the clean expert data alone.
+   */
+  expert: Schema.optionalKey(Schema.Struct({
+    perturbedEpisodes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+    mistakeRate: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))),
+    maxMistakes: Schema.optionalKey(PositiveInt),
+    keepUnsolved: Schema.optionalKey(Schema.Boolean)
+  })),
   /** Compute engine (@eto/policy Engines); "auto" when omitted (native when its addon built, else the WebAssembly cpu engine). Name one ("native", "cpu", "tfjs") so a phase key says which engine made it. */
   engine: Schema.optionalKey(EngineKind),
   strategies: Schema.NonEmptyArray(StrategyConfig),
@@ -204,6 +220,18 @@ export const scaleLimits = (
   testTasks: c.limits?.testTasks ?? SCALES[c.scale].testTasks,
   exploreTasks: c.limits?.exploreTasks
 })
+
+/** The configuration's perturbed expert demonstrations with defaults filled in; undefined when it asks for none. */
+export const perturbationOf = (c: ExperimentConfig): Perturbation | undefined => {
+  const e = c.expert
+  if (e === undefined || e.perturbedEpisodes === 0) return undefined
+  return {
+    episodes: e.perturbedEpisodes,
+    mistakeRate: e.mistakeRate ?? PERTURBATION_DEFAULTS.mistakeRate,
+    maxMistakes: e.maxMistakes ?? PERTURBATION_DEFAULTS.maxMistakes,
+    keepUnsolved: e.keepUnsolved ?? PERTURBATION_DEFAULTS.keepUnsolved
+  }
+}
 
 /** One-line description of a schema failure: each problem as `field: what was expected`. */
 export const describeSchemaError = (e: Schema.SchemaError): string => describeIssues(e)

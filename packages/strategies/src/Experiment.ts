@@ -17,8 +17,8 @@ import {
 } from "@eto/core"
 import type { LoadedEnvironment } from "@eto/envs"
 import { Data, Effect, Result } from "effect"
-import { checkLabels, type ExperimentConfig, type ResolvedStrategy, scaleLimits, type StrategyKind } from "./Config"
-import { evaluate, type ExpertManifest, expertData, type PolicyRef } from "./Phases"
+import { checkLabels, type ExperimentConfig, perturbationOf, type ResolvedStrategy, scaleLimits, type StrategyKind } from "./Config"
+import { evaluate, type ExpertManifest, expertData, perturbedExpertData, type PolicyRef } from "./Phases"
 import { type PhaseOutput, RunReporter, RunStore } from "./Runner"
 
 /** A strategy could not finish (a failure not covered by the shared error types). */
@@ -46,6 +46,11 @@ export interface StrategyContext<S extends ResolvedStrategy = ResolvedStrategy> 
   readonly evalSplits: ReadonlyArray<string>
   /** The expert's trajectories on the training split (shared by every seed and strategy). */
   readonly expert: PhaseOutput<ExpertManifest>
+  /**
+   * What the SFT agent is trained on: the expert data, then the perturbed
+   * expert episodes when the configuration asks for them (`expert`).
+   */
+  readonly sftData: ReadonlyArray<PhaseOutput<{ readonly file: string }>>
   /** Evaluates a policy on every evaluation split (memoised phases). */
   readonly evaluate: (policy: PolicyRef) => Effect.Effect<ReadonlyArray<EvaluationSummary>, StrategyError, RunStore | RunReporter>
 }
@@ -124,6 +129,10 @@ export const runExperiment = <R>(
     if (removed.length > 0) reporter.line(`removed ${removed.length} unfinished phase director${removed.length === 1 ? "y" : "ies"} left by earlier runs`)
     const { trainTasks, testTasks, exploreTasks } = scaleLimits(config)
     const expert = yield* expertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED })
+    const perturbation = perturbationOf(config)
+    const sftData = perturbation === undefined
+      ? [expert]
+      : [expert, yield* perturbedExpertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, perturbation })]
     const outcomes: Array<Outcome> = []
     for (const seed of config.seeds) {
       const evaluateAll = (policy: PolicyRef) =>
@@ -141,6 +150,7 @@ export const runExperiment = <R>(
           testTasks,
           evalSplits,
           expert,
+          sftData,
           evaluate: evaluateAll
         }
         const run = yield* impl.run(ctx as StrategyContext<never>)

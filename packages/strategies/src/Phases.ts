@@ -30,9 +30,10 @@ import { InvalidInput } from "@eto/core"
 import { Effect, Schema } from "effect"
 import type { EtoLevel } from "./Config"
 import * as Pairs from "./Pairs"
+import { type Perturbation, perturbedEpisodes } from "./Perturbed"
 import { memoPhase, type PhaseOutput, type RunReporter, type RunStore } from "./Runner"
 
-export const PHASE_VERSIONS = { expert: "1", explore: "1", stepExplore: "1", pairs: "1", evaluate: "1" } as const
+export const PHASE_VERSIONS = { expert: "1", expertPerturbed: "1", explore: "1", stepExplore: "1", pairs: "1", evaluate: "1" } as const
 
 export interface PolicyRef {
   readonly name: string
@@ -62,6 +63,18 @@ export const ExpertManifest = Schema.Struct({
   avgReward: Schema.Finite
 })
 export type ExpertManifest = typeof ExpertManifest.Type
+
+export const PerturbedManifest = Schema.Struct({
+  ...TrajectoryFile.fields,
+  split: Schema.String,
+  /** Episodes played; `trajectories` of them were kept. */
+  played: Schema.Int,
+  successes: Schema.Int,
+  /** Wrong actions in the kept episodes, by kind (Perturbed.MistakeKind). */
+  injected: Schema.Struct({ valid: Schema.Int, repeat: Schema.Int, earlier: Schema.Int }),
+  withoutMistake: Schema.Int
+})
+export type PerturbedManifest = typeof PerturbedManifest.Type
 
 export const ExploreManifest = Schema.Struct({
   ...TrajectoryFile.fields,
@@ -140,6 +153,47 @@ export const expertData = (
           split: options.split,
           successes: trajectories.filter((t) => t.success).length,
           avgReward: mean(trajectories.map((t) => t.reward))
+        }
+      })
+  )
+
+/**
+ * Perturbed expert episodes (Perturbed.ts) on the tasks `expertData` plays
+ * with the same options: `perturbation.episodes` per task, wrong actions
+ * marked `loss: false`, extra to the clean episodes of `expertData`.
+ */
+export const perturbedExpertData = (
+  env: EnvironmentShape & { expert(seed: number): PolicyShape },
+  options: { readonly split: string; readonly limit?: number | undefined; readonly seed: number; readonly perturbation: Perturbation }
+): Effect.Effect<PhaseOutput<PerturbedManifest>, PhaseError, PhaseEnv> =>
+  memoPhase(
+    {
+      phase: "expert-perturbed",
+      version: PHASE_VERSIONS.expertPerturbed,
+      config: { env: env.name, split: options.split, limit: options.limit ?? null, seed: options.seed, perturbation: options.perturbation },
+      manifest: PerturbedManifest
+    },
+    (ctx) =>
+      Effect.gen(function*() {
+        const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
+        const { trajectories, stats } = yield* perturbedEpisodes(env, (seed) => env.expert(seed), tasks, options.perturbation, {
+          seed: options.seed,
+          onEpisode: (done, total) => ctx.progress(done, total)
+        })
+        yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "trajectories.jsonl"), trajectories)
+        const wrong = stats.injected.valid + stats.injected.repeat + stats.injected.earlier
+        ctx.log(
+          `${stats.kept} of ${stats.played} perturbed episodes kept (${stats.solved} solved), ${wrong} wrong actions ` +
+            `(${stats.injected.valid} valid, ${stats.injected.repeat} repeated, ${stats.injected.earlier} earlier), ${stats.withoutMistake} without one`
+        )
+        return {
+          file: "trajectories.jsonl",
+          trajectories: trajectories.length,
+          split: options.split,
+          played: stats.played,
+          successes: stats.solved,
+          injected: stats.injected,
+          withoutMistake: stats.withoutMistake
         }
       })
   )

@@ -17,9 +17,9 @@ export const sftTraining = (ctx: StrategyContext): ResolvedTraining => {
   return r._tag === "sft" ? r.training : (undefined as never)
 }
 
-/** The SFT agent: behavioural cloning on the expert data, from scratch. */
+/** The SFT agent: behavioural cloning on the expert data (and any perturbed expert episodes), from scratch. */
 export const sftAgent = (ctx: StrategyContext) =>
-  trainSft(ctx.env, modelSettings(ctx.config), [ctx.expert], { training: sftTraining(ctx), seed: ctx.seed })
+  trainSft(ctx.env, modelSettings(ctx.config), ctx.sftData, { training: sftTraining(ctx), seed: ctx.seed })
 
 /** A stable policy name for a checkpoint, so its evaluations are shared. */
 export const checkpointName = (ckpt: PhaseOutput<CheckpointManifest>): string => `${ckpt.phase}:${ckpt.key}`

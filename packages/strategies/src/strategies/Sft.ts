@@ -1,6 +1,7 @@
 /**
  * `sft`: behavioural cloning on the expert trajectories (Eq. 5: the loss
- * counts agent tokens only), from an untrained model, then greedy evaluation.
+ * counts agent tokens only), plus the perturbed expert episodes when the
+ * configuration asks for them, from an untrained model, then greedy evaluation.
  */
 import { Effect } from "effect"
 import type { StrategyImpl } from "../Experiment"
@@ -11,7 +12,7 @@ export const sft: StrategyImpl<"sft"> = {
   run: (ctx) =>
     Effect.gen(function*() {
       // 1. Fit the expert's actions (the tokenizer is trained on the same data).
-      const agent = yield* trainSft(ctx.env, modelSettings(ctx.config), [ctx.expert], {
+      const agent = yield* trainSft(ctx.env, modelSettings(ctx.config), ctx.sftData, {
         training: ctx.strategy.training,
         seed: ctx.seed
       })
