@@ -12,7 +12,9 @@
  * - `Datasets.ts`: RFT and self-play training sets;
  * - `Sft.ts`: `trainSft`, behavioural cloning, from scratch or a checkpoint;
  * - `Dpo.ts`: `trainDpo`, DPO against a frozen copy of the starting policy;
- * - `Ppo.ts`: `trainPpo`, PPO with a value head, a KL penalty and GAE.
+ * - `Ppo.ts`: `trainPpo`, PPO with a value head, a KL penalty and GAE;
+ * - `Updates.ts`: what DPO and PPO share around their losses (the action
+ *   mask by position, one optimiser update).
  *
  * The loops are plain synchronous code over the engine; only file access and
  * rollouts are effects.

@@ -23,6 +23,7 @@ import {
   type TrainError,
   TRAINING_VERSIONS
 } from "./Checkpoints"
+import { actionMask, update } from "./Updates"
 import type { ModelSettings } from "./View"
 
 /**
@@ -65,9 +66,9 @@ export const trainDpo = (
         const t = options.training
         // The reference: the starting policy's summed action log-probs, once.
         const refSeq = forwardAll(engine, seqs, 8).map((o, i) => {
-          const s = seqs[i]!
+          const mask = actionMask(seqs[i]!)
           let sum = 0
-          for (let k = 0; k + 1 < s.ids.length; k++) sum += (s.mask![k + 1] ?? 0) * o.logprobs[k]!
+          for (let k = 0; k < mask.length; k++) sum += mask[k]! * o.logprobs[k]!
           return sum
         })
         const P = list.length
@@ -78,8 +79,7 @@ export const trainDpo = (
           const idx = Train.microBatch(P, Math.min(t.batchSize, P), options.seed, step)
           const rows = idx.flatMap((i) => [seqs[2 * i]!, seqs[2 * i + 1]!])
           const packed = Batch.pack(rows)
-          engine.zeroGrad()
-          const loss = Losses.dpo({
+          const r = update(engine, packed.batch, Losses.dpo({
             mask: packed.mask,
             B: packed.batch.B,
             T: packed.batch.T,
@@ -88,16 +88,9 @@ export const trainDpo = (
             refChosen: idx.map((i) => refSeq[2 * i]!),
             refRejected: idx.map((i) => refSeq[2 * i + 1]!),
             beta: options.beta
-          })
-          let stats = { accuracy: NaN }
-          const r = engine.forwardBackward(packed.batch, (o) => {
-            const g = loss(o)
-            stats = g.stats
-            return g
-          })
-          engine.step(Train.adamW(optim, Train.lrAt(optim, step, totalSteps)))
-          if (step === 0) first = { loss: r.loss, accuracy: stats.accuracy }
-          last = { loss: r.loss, accuracy: stats.accuracy }
+          }), optim, step, totalSteps)
+          if (step === 0) first = { loss: r.loss, accuracy: r.stats.accuracy }
+          last = { loss: r.loss, accuracy: r.stats.accuracy }
           ctx.progress(step + 1, totalSteps)
         }
         yield* Checkpoint.save(out, { config: ckpt.config, params: engine.getParams(), tokenizer: tok })

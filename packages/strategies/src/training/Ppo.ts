@@ -21,6 +21,7 @@ import {
   type TrainError,
   TRAINING_VERSIONS
 } from "./Checkpoints"
+import { actionMask, update } from "./Updates"
 import { decodingOf, instructionOf, type ModelSettings, replyFormOf, trainingModelKey, viewPolicy } from "./View"
 
 export interface PpoOptions {
@@ -149,9 +150,7 @@ export const trainPpo = (
           const ref = forwardAll(reference, seqs, 8)
           let klSum = 0
           const scored = seqs.map((s, i) => {
-            const n = Math.max(0, s.ids.length - 1)
-            const mask = new Float32Array(n)
-            for (let k = 0; k < n; k++) mask[k] = s.mask![k + 1] ?? 0
+            const mask = actionMask(s)
             const g = gae(mask, current[i]!.logprobs, ref[i]!.logprobs, current[i]!.values, episodes[i]!.reward, options.klCoef, lambda)
             klSum += g.kl
             return { seq: s, mask, old: current[i]!.logprobs, ...g }
@@ -176,7 +175,7 @@ export const trainPpo = (
             const rows = idx.map((i) => scored[i]!)
             const packed = Batch.pack(rows.map((r) => r.seq))
             const TT = packed.batch.T
-            const loss = Losses.ppo({
+            lastStats = update(engine, packed.batch, Losses.ppo({
               mask: packed.mask,
               oldLogprobs: layout(rows.map((r) => r.old), TT),
               advantages: layout(rows.map((r) => r.advantages), TT),
@@ -184,14 +183,7 @@ export const trainPpo = (
               clip: options.clip,
               valueCoef,
               entropyCoef: 0
-            })
-            engine.zeroGrad()
-            engine.forwardBackward(packed.batch, (o) => {
-              const g = loss(o)
-              lastStats = g.stats
-              return g
-            })
-            engine.step(Train.adamW(optim, Train.lrAt(optim, step, totalSteps)))
+            }), optim, step, totalSteps).stats
             step++
             ctx.progress(step, totalSteps)
           }
