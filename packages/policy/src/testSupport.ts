@@ -36,6 +36,14 @@ export const uniform = (n: number, seed: string): Float32Array => {
   return Float32Array.from({ length: n }, () => rng.next() * 2 - 1)
 }
 
+/** Output gradients for N positions: log-probs, entropies and values each weighted by fixed uniform draws. */
+export const uniformOutputGrads = (N: number): OutputGrads => ({
+  loss: 0,
+  dLogprobs: uniform(N, "a"),
+  dEntropies: uniform(N, "b"),
+  dValues: uniform(N, "c")
+})
+
 export const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let m = 0
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))

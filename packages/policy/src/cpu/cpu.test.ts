@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url"
 import { Random } from "@eto/core"
 import type { GPTConfig, OutputGrads, Params } from "../Engine"
 import { defaultConfig } from "../Init"
-import { expectCachedDecoding, maxAbs, maxAbsDiff, seededInputs, uniform } from "../testSupport"
+import { expectCachedDecoding, maxAbs, maxAbsDiff, seededInputs, uniform, uniformOutputGrads } from "../testSupport"
 import { makeCpuEngine } from "./index"
 import { referenceForward } from "./reference"
 import { selfCheck } from "./selfcheck"
@@ -160,12 +160,7 @@ describe("cpu engine", () => {
         const outs: Array<Float32Array> = []
         for (let r = 0; r < 2; r++) {
           engine.zeroGrad()
-          const { outputs } = engine.forwardBackward(batch, () => ({
-            loss: 0,
-            dLogprobs: uniform(N, "a"),
-            dEntropies: uniform(N, "b"),
-            dValues: uniform(N, "c")
-          }))
+          const { outputs } = engine.forwardBackward(batch, () => uniformOutputGrads(N))
           outs.push(outputs.logprobs, outputs.entropies, outputs.values)
           grads.push(engine.getGrads())
         }

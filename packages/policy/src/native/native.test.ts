@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { defaultConfig, initParams } from "../Init"
-import { expectCachedDecoding, maxAbsDiff, uniform } from "../testSupport"
+import { expectCachedDecoding, maxAbsDiff, uniform, uniformOutputGrads } from "../testSupport"
 import { hasTfjsGpu } from "../tfjs/index"
 import { loadNative, makeNativeEngine, type NativeEngine } from "./index"
 import { jitteredParams, randomBatch } from "./testData"
@@ -88,12 +88,7 @@ describe("native engine", () => {
         const seen: Array<Float32Array> = []
         for (let r = 0; r < 2; r++) {
           engine.zeroGrad()
-          const { outputs } = engine.forwardBackward(batch, () => ({
-            loss: 0,
-            dLogprobs: uniform(N, "a"),
-            dEntropies: uniform(N, "b"),
-            dValues: uniform(N, "c")
-          }))
+          const { outputs } = engine.forwardBackward(batch, () => uniformOutputGrads(N))
           seen.push(outputs.logprobs, outputs.entropies, outputs.values)
           for (const [, g] of engine.getGrads()) seen.push(g.data)
           engine.step({ lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 1 })
