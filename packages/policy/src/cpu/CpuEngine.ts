@@ -61,6 +61,25 @@ interface LayerActs {
   fcg: number
 }
 
+/**
+ * One layer's activations for R rows of width C, allocated in this order by
+ * `al`; the attention probabilities take `attFloats` (0: not kept).
+ */
+const layerActs = (al: (n: number) => number, R: number, C: number, attFloats: number): LayerActs => ({
+  ln1: al(R * C),
+  mean1: al(R),
+  rstd1: al(R),
+  qkv: al(R * 3 * C),
+  att: attFloats > 0 ? al(attFloats) : 0,
+  atty: al(R * C),
+  res1: al(R * C),
+  ln2: al(R * C),
+  mean2: al(R),
+  rstd2: al(R),
+  fch: al(R * 4 * C),
+  fcg: al(R * 4 * C)
+})
+
 interface Acts {
   N: number
   T: number
@@ -266,6 +285,15 @@ export class CpuEngine implements Engine {
   // -------------------------------------------------------------------------
   // Activations
 
+  /** Allocates from the runtime, recording each [offset, floats] in `sizes` for release. */
+  private recordingAlloc(sizes: Array<[number, number]>): (n: number) => number {
+    return (n) => {
+      const off = this.rt.alloc(n)
+      sizes.push([off, n])
+      return off
+    }
+  }
+
   private ensureActs(B: number, T: number): Acts {
     const { nEmbd: C, nLayer: L, nHead: H, vocabSize: V } = this.config
     const N = B * T
@@ -275,11 +303,7 @@ export class CpuEngine implements Engine {
     }
     if (a) for (const [off, n] of a.sizes) this.rt.release(off, n)
     const sizes: Array<[number, number]> = []
-    const al = (n: number) => {
-      const off = this.rt.alloc(n)
-      sizes.push([off, n])
-      return off
-    }
+    const al = this.recordingAlloc(sizes)
     const hs = C / H
     const scratchFloats = Math.ceil(this.rt.call("attention_scratch_floats", T, hs) / 16) * 16
     const acts: Acts = {
@@ -289,20 +313,7 @@ export class CpuEngine implements Engine {
       tokens: al(N),
       targets: al(N),
       x: Array.from({ length: L + 1 }, () => al(N * C)),
-      layers: Array.from({ length: L }, () => ({
-        ln1: al(N * C),
-        mean1: al(N),
-        rstd1: al(N),
-        qkv: al(N * 3 * C),
-        att: al(B * H * T * T),
-        atty: al(N * C),
-        res1: al(N * C),
-        ln2: al(N * C),
-        mean2: al(N),
-        rstd2: al(N),
-        fch: al(N * 4 * C),
-        fcg: al(N * 4 * C)
-      })),
+      layers: Array.from({ length: L }, () => layerActs(al, N, C, B * H * T * T)),
       xf: al(N * C),
       meanf: al(N),
       rstdf: al(N),
@@ -569,11 +580,7 @@ export class CpuEngine implements Engine {
   allocDecodeWorkspace(R: number, maxLength: number): DecodeWorkspace {
     const { nEmbd: C, vocabSize: V } = this.config
     const sizes: Array<[number, number]> = []
-    const al = (n: number) => {
-      const off = this.rt.alloc(n)
-      sizes.push([off, n])
-      return off
-    }
+    const al = this.recordingAlloc(sizes)
     const scratchFloats = Math.ceil(maxLength / 16) * 16
     return {
       R,
@@ -581,20 +588,7 @@ export class CpuEngine implements Engine {
       x: al(R * C),
       tmp: al(R * C),
       logits: al(R * V),
-      layer: {
-        ln1: al(R * C),
-        mean1: al(R),
-        rstd1: al(R),
-        qkv: al(R * 3 * C),
-        att: 0,
-        atty: al(R * C),
-        res1: al(R * C),
-        ln2: al(R * C),
-        mean2: al(R),
-        rstd2: al(R),
-        fch: al(R * 4 * C),
-        fcg: al(R * 4 * C)
-      },
+      layer: layerActs(al, R, C, 0),
       scratch: al(scratchFloats * this.rt.threads),
       scratchFloats,
       sizes
