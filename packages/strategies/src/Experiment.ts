@@ -113,6 +113,26 @@ export const validate = <R>(
     return Result.succeed({ strategies, evalSplits })
   })
 
+/**
+ * The SFT agent's training data: the expert data, then the perturbed expert
+ * episodes on the same tasks when the configuration asks for them. Without
+ * them it is `[expert]`, so the SFT phase keys of such configurations are
+ * what they always were.
+ */
+export const sftDataOf = (
+  config: ExperimentConfig,
+  env: LoadedEnvironment,
+  expert: PhaseOutput<ExpertManifest>,
+  trainTasks: number | undefined
+): Effect.Effect<ReadonlyArray<PhaseOutput<{ readonly file: string }>>, StrategyError, RunStore | RunReporter> => {
+  const perturbation = perturbationOf(config)
+  if (perturbation === undefined) return Effect.succeed([expert])
+  return Effect.map(
+    perturbedExpertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, perturbation }),
+    (perturbed) => [expert, perturbed]
+  )
+}
+
 const summaryLine = (label: string, seed: number, e: EvaluationSummary): string =>
   `${label} seed ${seed}: ${e.env}/${e.split} avg reward ${(100 * e.avgReward).toFixed(1)}, success ${(100 * e.successRate).toFixed(1)}, ${e.tasks} tasks`
 
@@ -129,10 +149,7 @@ export const runExperiment = <R>(
     if (removed.length > 0) reporter.line(`removed ${removed.length} unfinished phase director${removed.length === 1 ? "y" : "ies"} left by earlier runs`)
     const { trainTasks, testTasks, exploreTasks } = scaleLimits(config)
     const expert = yield* expertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED })
-    const perturbation = perturbationOf(config)
-    const sftData = perturbation === undefined
-      ? [expert]
-      : [expert, yield* perturbedExpertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, perturbation })]
+    const sftData = yield* sftDataOf(config, env, expert, trainTasks)
     const outcomes: Array<Outcome> = []
     for (const seed of config.seeds) {
       const evaluateAll = (policy: PolicyRef) =>

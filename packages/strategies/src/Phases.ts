@@ -31,7 +31,7 @@ import { Effect, Schema } from "effect"
 import type { EtoLevel } from "./Config"
 import * as Pairs from "./Pairs"
 import { type Perturbation, perturbedEpisodes } from "./Perturbed"
-import { memoPhase, type PhaseOutput, type RunReporter, type RunStore } from "./Runner"
+import { memoPhase, type PhaseOutput, type PhaseSpec, type RunReporter, type RunStore } from "./Runner"
 
 export const PHASE_VERSIONS = { expert: "1", expertPerturbed: "1", explore: "1", stepExplore: "1", pairs: "1", evaluate: "1" } as const
 
@@ -127,18 +127,28 @@ const mean = (xs: ReadonlyArray<number>): number => (xs.length === 0 ? 0 : xs.re
 const policyKey = (p: PolicyRef) => ({ name: p.name, settings: p.settings ?? null })
 const policyUpstream = (p: PolicyRef): Record<string, PhaseOutput<unknown>> => (p.from === undefined ? {} : { policy: p.from })
 
+interface ExpertOptions {
+  readonly split: string
+  readonly limit?: number | undefined
+  readonly seed: number
+  readonly settings?: unknown
+}
+
+/** What the expert data phase is keyed by. */
+export const expertSpec = (env: EnvironmentShape, options: ExpertOptions): PhaseSpec<ExpertManifest, typeof ExpertManifest.Encoded> => ({
+  phase: "expert",
+  version: PHASE_VERSIONS.expert,
+  config: { env: env.name, split: options.split, limit: options.limit ?? null, seed: options.seed, settings: options.settings ?? null },
+  manifest: ExpertManifest
+})
+
 /** The expert's trajectories on (a spread subset of) a split. */
 export const expertData = (
   env: EnvironmentShape & { expert(seed: number): PolicyShape },
-  options: { readonly split: string; readonly limit?: number | undefined; readonly seed: number; readonly settings?: unknown }
+  options: ExpertOptions
 ): Effect.Effect<PhaseOutput<ExpertManifest>, PhaseError, PhaseEnv> =>
   memoPhase(
-    {
-      phase: "expert",
-      version: PHASE_VERSIONS.expert,
-      config: { env: env.name, split: options.split, limit: options.limit ?? null, seed: options.seed, settings: options.settings ?? null },
-      manifest: ExpertManifest
-    },
+    expertSpec(env, options),
     (ctx) =>
       Effect.gen(function*() {
         const tasks = selectTasks(yield* env.tasks(options.split), options.limit)

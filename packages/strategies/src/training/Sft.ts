@@ -10,28 +10,42 @@ import { Sft } from "@eto/policy"
 import { Effect } from "effect"
 import type { ResolvedTraining } from "../Config"
 import { readTrajectories } from "../Phases"
-import { memoPhase, type PhaseOutput } from "../Runner"
+import { memoPhase, type PhaseOutput, type PhaseSpec } from "../Runner"
 import { CheckpointManifest, checkpointDir, optimFor, type PhaseEnv, type TrainError, TRAINING_VERSIONS } from "./Checkpoints"
 import { dialogueOf, type ModelSettings, trainingModelKey } from "./View"
+
+interface SftPhaseOptions {
+  readonly training: ResolvedTraining
+  readonly seed: number
+  readonly init?: PhaseOutput<CheckpointManifest> | undefined
+}
+
+/** What the SFT phase is keyed by: the data phases in order (`data0`, `data1`, ...), the model view, the settings. */
+export const sftSpec = (
+  env: EnvironmentShape,
+  model: ModelSettings,
+  data: ReadonlyArray<PhaseOutput<{ readonly file: string }>>,
+  options: SftPhaseOptions
+): PhaseSpec<CheckpointManifest, typeof CheckpointManifest.Encoded> => ({
+  phase: "train-sft",
+  version: TRAINING_VERSIONS.sft,
+  config: { env: env.name, model: trainingModelKey(env, model), training: options.training, seed: options.seed },
+  upstream: {
+    ...Object.fromEntries(data.map((d, i) => [`data${i}`, d])),
+    ...(options.init !== undefined ? { init: options.init } : {})
+  },
+  manifest: CheckpointManifest
+})
 
 /** Behavioural cloning on the trajectories of `data`, from scratch or from `init`. */
 export const trainSft = (
   env: EnvironmentShape,
   model: ModelSettings,
   data: ReadonlyArray<PhaseOutput<{ readonly file: string }>>,
-  options: { readonly training: ResolvedTraining; readonly seed: number; readonly init?: PhaseOutput<CheckpointManifest> | undefined }
+  options: SftPhaseOptions
 ): Effect.Effect<PhaseOutput<CheckpointManifest>, TrainError, PhaseEnv> =>
   memoPhase(
-    {
-      phase: "train-sft",
-      version: TRAINING_VERSIONS.sft,
-      config: { env: env.name, model: trainingModelKey(env, model), training: options.training, seed: options.seed },
-      upstream: {
-        ...Object.fromEntries(data.map((d, i) => [`data${i}`, d])),
-        ...(options.init !== undefined ? { init: options.init } : {})
-      },
-      manifest: CheckpointManifest
-    },
+    sftSpec(env, model, data, options),
     (ctx) =>
       Effect.gen(function*() {
         const trajectories = (yield* Effect.forEach(data, readTrajectories)).flat()

@@ -1,0 +1,129 @@
+/**
+ * The `expert` setting of an experiment: decoded with one-line errors,
+ * defaults filled in, absent from every shipped configuration, and without
+ * it the expert and SFT phases keep the keys they had before it existed; with
+ * it the SFT agent trains on the expert data plus a perturbed-episodes phase.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Random } from "@eto/core"
+import { loadData } from "@eto/envs/alfworld/Data"
+import { makeEnvironment } from "@eto/envs/alfworld/index"
+import { Effect, Layer, Result } from "effect"
+import { decodeConfig, type ExperimentConfig, loadConfig, perturbationOf, scaleLimits } from "../src/Config"
+import { EXPERT_SEED, runExperiment, sftDataOf, type StrategyTable } from "../src/Experiment"
+import { type ExpertManifest, expertSpec, type PerturbedManifest } from "../src/Phases"
+import { layerRunStore, type PhaseOutput, RunReporter, specKey, textReporter } from "../src/Runner"
+import { sftTraining } from "../src/strategies/Common"
+import { modelSettings } from "../src/Training"
+import { sftSpec } from "../src/training/Sft"
+import { countingEnv, fixedCountPolicy } from "./fixtures/CountingEnv"
+
+const decode = (json: unknown) => decodeConfig(JSON.stringify(json), "x.json")
+const base = { name: "p", env: "alfworld", scale: "smoke", seeds: [1], strategies: [{ _tag: "sft" }] }
+
+describe("the expert setting", () => {
+  it("decodes with defaults, 0 or absent meaning none, and names the field of a bad value", () => {
+    expect(perturbationOf(Result.getOrThrow(decode(base)))).toBeUndefined()
+    expect(perturbationOf(Result.getOrThrow(decode({ ...base, expert: { perturbedEpisodes: 0 } })))).toBeUndefined()
+    expect(perturbationOf(Result.getOrThrow(decode({ ...base, expert: { perturbedEpisodes: 2 } })))).toEqual({
+      episodes: 2,
+      mistakeRate: 0.2,
+      maxMistakes: 2,
+      keepUnsolved: false
+    })
+    expect(perturbationOf(Result.getOrThrow(decode({ ...base, expert: { perturbedEpisodes: 1, mistakeRate: 0.5, maxMistakes: 3, keepUnsolved: true } }))))
+      .toEqual({ episodes: 1, mistakeRate: 0.5, maxMistakes: 3, keepUnsolved: true })
+    for (const [expert, field] of [
+      [{ perturbedEpisodes: -1 }, "expert.perturbedEpisodes"],
+      [{ perturbedEpisodes: 1.5 }, "expert.perturbedEpisodes"],
+      [{ perturbedEpisodes: 1, mistakeRate: 0 }, "expert.mistakeRate"],
+      [{ perturbedEpisodes: 1, mistakeRate: 1.2 }, "expert.mistakeRate"],
+      [{ perturbedEpisodes: 1, maxMistakes: 0 }, "expert.maxMistakes"],
+      [{ mistakeRate: 0.1 }, "expert.perturbedEpisodes"]
+    ] as const) {
+      const r = decode({ ...base, expert })
+      expect(Result.isFailure(r)).toBe(true)
+      const message = Result.isFailure(r) ? r.failure.message : ""
+      expect(message).toContain(field)
+      expect(message).toContain("x.json")
+      expect(message).not.toContain("\n")
+    }
+  })
+
+  it.effect("is absent from every shipped configuration", () =>
+    Effect.gen(function*() {
+      const dir = path.join(__dirname, "..", "src", "configs")
+      for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".json"))) {
+        expect(perturbationOf(yield* loadConfig(path.join(dir, f))), f).toBeUndefined()
+      }
+    }))
+
+  it.effect("leaves the expert and SFT phase keys of an existing configuration as they were", () =>
+    Effect.gen(function*() {
+      // alfworld-ci as committed when its runs were made: expert phase 09a15053ad81b041 and,
+      // for seed 2, SFT phase 3e29506a7bbaee3d (keys of the finished runs of that configuration)
+      const config = Result.getOrThrow(decode({
+        name: "alfworld-ci",
+        env: "alfworld",
+        scale: "ci",
+        evalSplits: ["seen", "unseen"],
+        limits: { trainTasks: 600, exploreTasks: 20, testTasks: 25 },
+        seeds: [1, 2],
+        model: { nLayer: 3, nEmbd: 96, nHead: 4, nPositions: 512, vocabSize: 1024, maxReplyTokens: 20, instructionPrompt: "none", thoughts: "none", windows: "episode", stateNotes: "env" },
+        strategies: [{ _tag: "sft", lr: 0.003, epochs: 6, batchSize: 16, warmup: 0.05 }],
+        engine: "native"
+      }))
+      const env = makeEnvironment(Effect.runSync(loadData(undefined, (id) => Random.hashString(id) % 400 === 0)))
+      const spec = expertSpec(env, { split: "train", limit: scaleLimits(config).trainTasks, seed: EXPERT_SEED })
+      expect(specKey(spec)).toBe("09a15053ad81b041")
+      const expert: PhaseOutput<ExpertManifest> = {
+        phase: "expert",
+        key: specKey(spec),
+        dir: "",
+        manifest: { file: "trajectories.jsonl", trajectories: 600, split: "train", successes: 600, avgReward: 1 },
+        reused: true,
+        wallSeconds: 0
+      }
+      // no perturbed episodes asked for: no phase runs (no run store is provided) and the data is the expert's alone
+      const data = yield* (sftDataOf(config, env, expert, 600) as Effect.Effect<ReadonlyArray<PhaseOutput<{ readonly file: string }>>>)
+      expect(data).toEqual([expert])
+      const ctx = { config } as Parameters<typeof sftTraining>[0]
+      expect(specKey(sftSpec(env, modelSettings(config), data, { training: sftTraining(ctx), seed: 2 }))).toBe("3e29506a7bbaee3d")
+    }))
+})
+
+describe("an experiment with perturbed expert episodes", () => {
+  const env = countingEnv()
+  const seen: Array<ReadonlyArray<PhaseOutput<{ readonly file: string }>>> = []
+  const table: StrategyTable = {
+    sft: {
+      run: (ctx) => {
+        seen.push(ctx.sftData)
+        return Effect.map(ctx.evaluate({ name: "sft", policy: fixedCountPolicy(2) }), (evaluations) => ({ evaluations }))
+      }
+    }
+  }
+  const config = (extra: object): ExperimentConfig =>
+    Result.getOrThrow(decode({ name: "c", env: "webshop", scale: "smoke", evalSplits: ["test"], seeds: [1], strategies: [{ _tag: "sft" }], ...extra }))
+  const provide = (root: string) =>
+    Effect.provide(Layer.mergeAll(layerRunStore(root), Layer.succeed(RunReporter, textReporter(() => {}, { intervalMs: 0 }))))
+
+  it.effect("trains the SFT agent on the expert data, then the perturbed episodes; the expert phase is unchanged", () =>
+    Effect.gen(function*() {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), "eto-perturbed-"))
+      seen.length = 0
+      yield* runExperiment(config({}), env, table).pipe(provide(root))
+      yield* runExperiment(config({ expert: { perturbedEpisodes: 2, mistakeRate: 0.5 } }), env, table).pipe(provide(root))
+      const [plain, perturbed] = seen
+      expect(plain!.map((d) => d.phase)).toEqual(["expert"])
+      expect(perturbed!.map((d) => d.phase)).toEqual(["expert", "expert-perturbed"])
+      expect(perturbed![0]!.key).toBe(plain![0]!.key)
+      expect(perturbed![0]!.reused).toBe(true)
+      const m = perturbed![1]!.manifest as PerturbedManifest
+      expect(m.played).toBe(2 * (plain![0]!.manifest as ExpertManifest).trajectories)
+      expect(m.injected.valid + m.injected.repeat + m.injected.earlier).toBeGreaterThan(0)
+    }))
+})
