@@ -163,38 +163,6 @@ function edgeTile(Bp: usize, C: usize, sc: usize, mr: i32, nr: i32, kn: i32): vo
   }
 }
 
-// As `micro`, with A read from its 4 rows in place (k contiguous).
-@inline function microRowsA(A: usize, sa: usize, Bp: usize, C: usize, sc: usize, K: i32): void {
-  let c00 = v128.load(C), c01 = v128.load(C, 16)
-  let c10 = v128.load(C + sc), c11 = v128.load(C + sc, 16)
-  let c20 = v128.load(C + 2 * sc), c21 = v128.load(C + 2 * sc, 16)
-  let c30 = v128.load(C + 3 * sc), c31 = v128.load(C + 3 * sc, 16)
-  let a = A
-  let b = Bp
-  for (let k = 0; k < K; k++) {
-    const b0 = v128.load(b)
-    const b1 = v128.load(b, 16)
-    let av = v128.load32_splat(a)
-    c00 = f32x4.add(c00, f32x4.mul(av, b0))
-    c01 = f32x4.add(c01, f32x4.mul(av, b1))
-    av = v128.load32_splat(a + sa)
-    c10 = f32x4.add(c10, f32x4.mul(av, b0))
-    c11 = f32x4.add(c11, f32x4.mul(av, b1))
-    av = v128.load32_splat(a + 2 * sa)
-    c20 = f32x4.add(c20, f32x4.mul(av, b0))
-    c21 = f32x4.add(c21, f32x4.mul(av, b1))
-    av = v128.load32_splat(a + 3 * sa)
-    c30 = f32x4.add(c30, f32x4.mul(av, b0))
-    c31 = f32x4.add(c31, f32x4.mul(av, b1))
-    a += 4
-    b += 32
-  }
-  v128.store(C, c00); v128.store(C, c01, 16)
-  v128.store(C + sc, c10); v128.store(C + sc, c11, 16)
-  v128.store(C + 2 * sc, c20); v128.store(C + 2 * sc, c21, 16)
-  v128.store(C + 3 * sc, c30); v128.store(C + 3 * sc, c31, 16)
-}
-
 /** C[M, N] += A[M, kn] @ Bp, Bp in slabs of 8 columns, `slab` bytes apart, k rows 32 bytes apart. */
 function inner(A: usize, sa: usize, ka: usize, Bp: usize, slab: usize, C: usize, sc: usize, M: i32, N: i32, kn: i32): void {
   const slabs = (N + 7) >> 3
@@ -206,7 +174,7 @@ function inner(A: usize, sa: usize, ka: usize, Bp: usize, slab: usize, C: usize,
       const Ci = C + (<usize>i) * sc
       for (let s = 0; s < slabs; s++) {
         const j = s << 3
-        if (j + 8 <= N) microRowsA(Ai, sa, Bp + (<usize>s) * slab, Ci + ((<usize>j) << 2), sc, kn)
+        if (j + 8 <= N) directRows4(Ai, sa, 4, Bp + (<usize>s) * slab, 32, Ci + ((<usize>j) << 2), sc, kn)
         else {
           packA(Ai, sa, ka, mr, kn)
           edgeTile(Bp + (<usize>s) * slab, Ci + ((<usize>j) << 2), sc, mr, N - j, kn)
@@ -226,7 +194,8 @@ function inner(A: usize, sa: usize, ka: usize, Bp: usize, slab: usize, C: usize,
   }
 }
 
-// Unpacked variants for a few rows: same per-element arithmetic as `micro`.
+// Unpacked variants for a few rows: same per-element arithmetic as `micro`. `directRows4` also
+// serves `inner`'s head-sized products, with A's 4 rows read in place (ka = 4) and B packed (sb = 32).
 @inline function directRows4(A: usize, sa: usize, ka: usize, B: usize, sb: usize, C: usize, sc: usize, K: i32): void {
   let c00 = v128.load(C), c01 = v128.load(C, 16)
   let c10 = v128.load(C + sc), c11 = v128.load(C + sc, 16)
