@@ -8,9 +8,13 @@ import { describe, expect, it } from "@effect/vitest"
 import { parseReply, type PolicyRequest, Random, type Trajectory } from "@eto/core"
 import { loadData } from "@eto/envs/alfworld/Data"
 import { makeEnvironment } from "@eto/envs/alfworld/index"
+import { loadVariations } from "@eto/envs/sciworld/data"
+import { makeEnvironment as makeScienceWorld } from "@eto/envs/sciworld/index"
+import { DEFAULT_SETTINGS } from "@eto/envs/sciworld/settings"
 import { Render, Sft, Tokenizer } from "@eto/policy"
 import { Effect } from "effect"
 import { drawMistake, episodeSeed, mistakeCandidates, type Perturbation, perturbedEpisodes } from "../src/Perturbed"
+import { selectTasks } from "../src/Phases"
 import { dialogueOf, modelSettings } from "../src/Training"
 
 const env = makeEnvironment(Effect.runSync(loadData(undefined, (id) => id.startsWith("train/") && Random.hashString(`perturbed|${id}`) % 500 === 0)))
@@ -108,6 +112,19 @@ describe("perturbed expert episodes (ALFWorld)", () => {
       const text = tok.decode(window!.ids)
       const d = dialogues[k]!
       expect(text).toContain(`${Tokenizer.SPECIAL.agent}${d.turns[i]!.agent}${Tokenizer.SPECIAL.end}${Tokenizer.SPECIAL.env}${d.turns[i]!.env}`)
+    }))
+})
+
+describe("perturbed expert episodes (ScienceWorld)", () => {
+  it.effect("the expert, which replays the history, recovers there too", () =>
+    Effect.gen(function*() {
+      const sw = makeScienceWorld(Effect.runSync(loadVariations()), DEFAULT_SETTINGS)
+      const few = selectTasks(yield* sw.tasks("train"), 6).filter((t) => !t.id.startsWith("1-")).slice(0, 3)
+      const { trajectories, stats } = yield* perturbedEpisodes(sw, (s) => sw.expert(s), few, options, { seed: 0 })
+      expect(stats.played).toBe(9)
+      expect(trajectories.length).toBeGreaterThan(0)
+      expect(trajectories.every((t) => t.success)).toBe(true)
+      expect(trajectories.some((t) => marked(t).length > 0 && marked(t).at(-1)! < t.turns.length - 1)).toBe(true)
     }))
 })
 
