@@ -24,7 +24,19 @@
  * (seed, episode number, task, turn), the expert of perturbed episode e
  * gets its own seed, so episodes differ in wording and search as well.
  */
-import { formatReply, parseReply, type PolicyRequest, type PolicyShape, Random, rollout, type Task, type Trajectory, type EnvironmentShape, type PolicyError, type UnknownTask } from "@eto/core"
+import {
+  type EnvironmentShape,
+  formatReply,
+  parseReply,
+  type PolicyError,
+  type PolicyRequest,
+  type PolicyShape,
+  Random,
+  rollout,
+  type Task,
+  type Trajectory,
+  type UnknownTask
+} from "@eto/core"
 import { Effect } from "effect"
 
 export interface Perturbation {
