@@ -129,34 +129,27 @@ export const focusOn = (description: string, ok: (o: Obj) => Verdict): Sequentia
   evaluate: (_ctx, focus) => ok(focus)
 })
 
-/** The same object as the last satisfied one is inside a container named `box` (any depth). */
-export const inContainer = (box: string): SequentialGoal => ({
+/**
+ * The same object as the last satisfied one is inside a container named `box`
+ * (any depth); with `wrong`, failing when it is inside a container of that
+ * name first.
+ */
+export const inContainerByName = (box: string, wrong?: string): SequentialGoal => ({
   description: `move the focused object to the ${box}`,
   evaluate: (ctx, focus) => {
     if (focus !== ctx.lastSatisfied) return "notyet"
     let p = focus.parent
     while (p) {
       if (p.name === box) return "success"
+      if (wrong !== undefined && p.name === wrong) return "fail"
       p = p.parent
     }
     return "notyet"
   }
 })
 
-/** As `inContainer`, failing when the object is inside the wrong box. */
-export const inContainerByName = (box: string, wrong: string): SequentialGoal => ({
-  description: `move the focused object to the ${box}`,
-  evaluate: (ctx, focus) => {
-    if (focus !== ctx.lastSatisfied) return "notyet"
-    let p = focus.parent
-    while (p) {
-      if (p.name === box) return "success"
-      if (p.name === wrong) return "fail"
-      p = p.parent
-    }
-    return "notyet"
-  }
-})
+/** As `inContainerByName` with no wrong container. */
+export const inContainer = (box: string): SequentialGoal => inContainerByName(box)
 
 /** Focus on the correct answer box; focusing the other box fails, anything else waits. */
 export const findAnswerBox = (box: string, other: string): SequentialGoal => ({

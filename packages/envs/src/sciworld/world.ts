@@ -67,21 +67,20 @@ export class World {
     }
     let agent: Obj | undefined
     let inventory: Obj | undefined
-    const build = (node: LayoutNode, parent: Obj) => {
-      if (node.name === "agent") {
-        agent = new Obj("agent", "agent")
-        agent.moveable = false
-        agent.container = true
-        parent.add(agent)
-        for (const c of node.children) build(c, agent)
-        return
-      }
-      if (node.name === "inventory") {
-        inventory = new Obj("inventory", "inventory")
-        inventory.container = true
-        inventory.moveable = false
-        parent.add(inventory)
-        for (const c of node.children) build(c, inventory)
+    /** The agent or its inventory: a container that stays where it is, named and kinded alike. */
+    const fixedContainer = (name: "agent" | "inventory", parent: Obj): Obj => {
+      const o = new Obj(name, name)
+      o.moveable = false
+      o.container = true
+      parent.add(o)
+      return o
+    }
+    const build = (node: LayoutNode, parent: Obj): void => {
+      if (node.name === "agent" || node.name === "inventory") {
+        const o = fixedContainer(node.name, parent)
+        if (node.name === "agent") agent = o
+        else inventory = o
+        for (const c of node.children) build(c, o)
         return
       }
       const name = /^bee \d+$/.test(node.name) ? "bee" : node.name
@@ -92,18 +91,8 @@ export class World {
       for (const c of node.children) build(c, o)
     }
     for (const name of LOCATIONS) for (const node of rooms[name] ?? []) build(node, this.rooms.get(name)!)
-    if (!agent) {
-      agent = new Obj("agent", "agent")
-      agent.moveable = false
-      agent.container = true
-      this.rooms.get(startRoom)!.add(agent)
-    }
-    if (!inventory) {
-      inventory = new Obj("inventory", "inventory")
-      inventory.container = true
-      inventory.moveable = false
-      agent.add(inventory)
-    }
+    if (!agent) agent = fixedContainer("agent", this.rooms.get(startRoom)!)
+    if (!inventory) inventory = fixedContainer("inventory", agent)
     this.agent = agent
     this.inventory = inventory
     this.inventory.hidden = true
