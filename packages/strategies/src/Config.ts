@@ -95,6 +95,26 @@ export const EtoConfig = Schema.TaggedStruct("eto", etoFields)
 const { level: _level, ...levelFree } = etoFields
 export const EtoStepConfig = Schema.TaggedStruct("eto-step", levelFree)
 export const EtoMixtureConfig = Schema.TaggedStruct("eto-mixture", levelFree)
+/** How a model behind an OpenAI-compatible API is reached and prompted (prompted entries, self-play samplers). */
+const remoteFields = {
+  /** `openai:<model>`. */
+  model: Schema.String.check(Schema.isPattern(/^openai:.+/)),
+  /** The API root (default: $OPENAI_BASE_URL, else the public API); the key comes from $OPENAI_API_KEY. */
+  baseUrl: Schema.optionalKey(Schema.String.check(Schema.makeFilter((s: string) => URL.canParse(s) || `'${s}' is not a URL`))),
+  /** In-context examples before the task: 1 (the paper's one-shot prompt, default) or 0. */
+  shots: Schema.optionalKey(Schema.Literals([0, 1])),
+  maxTokens: Schema.optionalKey(PositiveInt),
+  /** Requests in flight at once (default 8). */
+  concurrency: Schema.optionalKey(PositiveInt)
+}
+
+/**
+ * A remote model that samples a self-play strategy's episodes in place of
+ * the untuned model (strategies/SelfPlay.ts); the model trained on them is
+ * still the local untuned one. It samples at the strategy's `temperature`.
+ */
+export const SamplerConfig = Schema.Struct(remoteFields)
+
 export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   ...label,
   ...trainingFields,
@@ -105,7 +125,9 @@ export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
   tasks: Schema.optionalKey(PositiveInt),
   temperature: Schema.optionalKey(NonNegative),
   beta: Schema.optionalKey(PositiveNumber),
-  ...minReward
+  ...minReward,
+  /** Sample from this remote model instead of the untuned model (omitted: the untuned model samples). */
+  sampler: Schema.optionalKey(SamplerConfig)
 })
 
 /**
@@ -115,17 +137,9 @@ export const SelfPlayConfig = Schema.TaggedStruct("self-play", {
  */
 export const PromptedConfig = Schema.TaggedStruct("prompted", {
   ...label,
-  /** `openai:<model>`. */
-  model: Schema.String.check(Schema.isPattern(/^openai:.+/)),
-  /** The API root (default: $OPENAI_BASE_URL, else the public API); the key comes from $OPENAI_API_KEY. */
-  baseUrl: Schema.optionalKey(Schema.String),
-  /** In-context examples before the task: 1 (the paper's one-shot prompt, default) or 0. */
-  shots: Schema.optionalKey(Schema.Literals([0, 1])),
+  ...remoteFields,
   samples: Schema.optionalKey(PositiveInt),
-  temperature: Schema.optionalKey(NonNegative),
-  maxTokens: Schema.optionalKey(PositiveInt),
-  /** Requests in flight at once (default 8). */
-  concurrency: Schema.optionalKey(PositiveInt)
+  temperature: Schema.optionalKey(NonNegative)
 })
 
 export const StrategyConfig = Schema.Union([BaseConfig, RandomConfig, SftConfig, BestOfNConfig, RftConfig, PpoConfig, EtoConfig, EtoStepConfig, EtoMixtureConfig, SelfPlayConfig, PromptedConfig])
@@ -181,7 +195,14 @@ export const ExperimentConfig = Schema.Struct({
     /** "mark": an observation identical to the one before it is shown as "(unchanged)" (see Training.compactTurns). */
     repeatedObservations: Schema.optionalKey(Schema.Literals(["keep", "mark"])),
     /** "env": each observation is followed by the environment's note on the episode so far, where it has one (see Training.compactTurns). */
-    stateNotes: Schema.optionalKey(Schema.Literals(["none", "env"]))
+    stateNotes: Schema.optionalKey(Schema.Literals(["none", "env"])),
+    /**
+     * With `maxObservationChars`: "structured" shows observations in the
+     * environment's opt-in structure-aware view where it has one
+     * (LoadedEnvironment.structuredObservation; ScienceWorld: one-line room
+     * listings); "default" (or omitted): its `compactObservation`, else the cut.
+     */
+    observationView: Schema.optionalKey(Schema.Literals(["default", "structured"]))
   })),
   /**
    * Perturbed expert demonstrations for the SFT agent (Perturbed.ts): per
@@ -339,6 +360,8 @@ export type ResolvedStrategy =
     readonly beta: number
     /** RFT stage: samples kept with reward at least this; undefined: the successful ones. */
     readonly minReward: number | undefined
+    /** The remote model sampling in place of the untuned model; absent: the untuned model samples. */
+    readonly sampler?: ResolvedRemote
   }
   | ResolvedPrompted
 
@@ -349,16 +372,20 @@ export type ResolvedStrategy =
  */
 export const UNTUNED_DEFAULTS = { samples: 4, epochs: 2 } as const
 
-export interface ResolvedPrompted {
-  readonly _tag: "prompted"
-  readonly label: string
+/** A remote model with its defaults filled in. */
+export interface ResolvedRemote {
   readonly model: string
   readonly baseUrl: string | undefined
   readonly shots: 0 | 1
-  readonly samples: number
-  readonly temperature: number
   readonly maxTokens: number | undefined
   readonly concurrency: number
+}
+
+export interface ResolvedPrompted extends ResolvedRemote {
+  readonly _tag: "prompted"
+  readonly label: string
+  readonly samples: number
+  readonly temperature: number
 }
 
 /** SFT: batch 64, lr 1e-5, 3% warm-up, cosine, 3 epochs (Section 4.1). */
@@ -378,6 +405,14 @@ const training = (
   batchSize: s.batchSize ?? d.batchSize,
   epochs: s.epochs ?? d.epochs,
   warmup: s.warmup ?? d.warmup
+})
+
+const remote = (s: typeof SamplerConfig.Type): ResolvedRemote => ({
+  model: s.model,
+  baseUrl: s.baseUrl,
+  shots: s.shots ?? 1,
+  maxTokens: s.maxTokens,
+  concurrency: s.concurrency ?? 8
 })
 
 /** The strategy with every omitted hyper-parameter set to the paper's value for `env`. */
@@ -447,20 +482,16 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
       return {
         _tag: "prompted",
         label: s.label ?? s.model.slice("openai:".length),
-        model: s.model,
-        baseUrl: s.baseUrl,
-        shots: s.shots ?? 1,
+        ...remote(s),
         samples,
         // Greedy like the paper's prompted rows; sampled when it is Best-of-N.
-        temperature: s.temperature ?? (samples > 1 ? 1 : 0),
-        maxTokens: s.maxTokens,
-        concurrency: s.concurrency ?? 8
+        temperature: s.temperature ?? (samples > 1 ? 1 : 0)
       }
     }
     case "self-play":
       return {
         _tag: "self-play",
-        label: s.label ?? `Self-play ${s.method.toUpperCase()}`,
+        label: s.label ?? `Self-play ${s.method.toUpperCase()}${s.sampler === undefined ? "" : ` (${s.sampler.model} samples)`}`,
         training: training(s, s.method === "rft" ? SFT_DEFAULTS : ETO_DEFAULTS),
         method: s.method,
         samples: s.samples ?? 4,
@@ -468,7 +499,8 @@ export const resolveStrategy = (s: StrategyConfig, env: EnvName): ResolvedStrate
         // Self-play explores at temperature 1.0 (Section 4.5).
         temperature: s.temperature ?? 1,
         beta: s.beta ?? ETO_BETA[env],
-        minReward: s.minReward
+        minReward: s.minReward,
+        ...(s.sampler !== undefined ? { sampler: remote(s.sampler) } : {})
       }
   }
 }
