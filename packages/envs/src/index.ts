@@ -25,6 +25,13 @@ export interface LoadedEnvironment extends EnvironmentShape {
    */
   compactObservation?(observation: string, budgetChars: number): string
   /**
+   * A structure-aware view used only when a configuration asks for it
+   * (`model.observationView: structured`, with a budget): the observation
+   * rewritten in fewer characters from its own text (ScienceWorld: a room
+   * listing on one line), then cut to `budgetChars`.
+   */
+  structuredObservation?(observation: string, budgetChars: number): string
+  /**
    * Paired with `compactObservation`, when the compact view names things by
    * short labels instead of the page's own codes (WebShop lists products as
    * "item 1", "item 2", ...): an action taken on the full page `observation`

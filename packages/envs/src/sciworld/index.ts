@@ -10,6 +10,7 @@ import type { EnvModule, LoadedEnvironment, LoadOptions } from "../index"
 import { loadVariations, type Variation } from "./data"
 import { SciWorldEpisode } from "./episode"
 import { makeExpert } from "./expert"
+import { stateNotes, structuredObservation } from "./ModelView"
 import { INSTRUCTION_PROMPT } from "./prompt"
 import { decodeSettings, DEFAULT_SETTINGS, SETTINGS_INFO, type Settings } from "./settings"
 import { newGame, TASK_TYPES, taskType, type TaskType } from "./tasks"
@@ -104,7 +105,9 @@ export const makeEnvironment = (variations: ReadonlyArray<Variation>, settings: 
         if (!v) return Effect.fail(new UnknownTask({ env: "sciworld", id }))
         return Effect.succeed(episodeOf(v))
       }),
-    expert: (seed) => makeExpert({ variation: lookup, settings }, seed)
+    expert: (seed) => makeExpert({ variation: lookup, settings }, seed),
+    structuredObservation,
+    stateNotes
   }
 }
 

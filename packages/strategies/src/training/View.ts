@@ -2,7 +2,8 @@
  * The model every strategy of an experiment trains, and the view it has of
  * an episode: how observations are fitted to a small context
  * (`model.maxObservationChars`, the environment's labelled view and its
- * action maps, an observation that repeats the one before shown as a short
+ * action maps or, with `model.observationView: structured`, its opt-in
+ * structured view, an observation that repeats the one before shown as a short
  * mark, the environment's notes on the episode so far), how replies are
  * written (`model.thoughts`) and decoded
  * (`model.noRepeatNgram`), and how conversations become training windows
@@ -38,6 +39,8 @@ export interface ModelSettings {
   readonly repeatedObservations: "keep" | "mark"
   /** "env": each observation is followed by the environment's note on the episode so far (LoadedEnvironment.stateNotes), where it has one. */
   readonly stateNotes?: "none" | "env" | undefined
+  /** "structured": the environment's opt-in structure-aware view (LoadedEnvironment.structuredObservation), where it has one. */
+  readonly observationView?: "default" | "structured" | undefined
 }
 
 export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
@@ -54,7 +57,8 @@ export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
   noRepeatNgram: c.model?.noRepeatNgram ?? 0,
   windows: c.model?.windows ?? "turn",
   repeatedObservations: c.model?.repeatedObservations ?? "keep",
-  stateNotes: c.model?.stateNotes ?? "none"
+  stateNotes: c.model?.stateNotes ?? "none",
+  observationView: c.model?.observationView ?? "default"
 })
 
 /** The instruction prompt the model is trained and prompted with. */
@@ -68,11 +72,17 @@ type ObservationShortener = (observation: string, budgetChars: number) => string
 /** LoadedEnvironment.actionToModel / actionFromModel: an action on the page it was taken on, mapped between views. */
 type ActionMap = (action: string, observation: string) => string
 
-const hookOf = <F>(env: EnvironmentShape, name: "compactObservation" | "actionToModel" | "actionFromModel" | "stateNotes"): F | undefined => {
+const hookOf = <F>(
+  env: EnvironmentShape,
+  name: "compactObservation" | "structuredObservation" | "actionToModel" | "actionFromModel" | "stateNotes"
+): F | undefined => {
   const hook = (env as unknown as Record<string, unknown>)[name]
   return typeof hook === "function" ? (hook as F) : undefined
 }
-const shortenerOf = (env: EnvironmentShape) => hookOf<ObservationShortener>(env, "compactObservation")
+/** The opt-in structure-aware view, when the settings ask for it and the environment has one. */
+const structuredOf = (env: EnvironmentShape, m: ModelSettings) =>
+  m.observationView === "structured" ? hookOf<ObservationShortener>(env, "structuredObservation") : undefined
+const shortenerOf = (env: EnvironmentShape, m: ModelSettings) => structuredOf(env, m) ?? hookOf<ObservationShortener>(env, "compactObservation")
 /** LoadedEnvironment.stateNotes: a note after each turn's observation, from the episode so far. */
 type StateNotes = (initialObservation: string, turns: ReadonlyArray<Turn>) => ReadonlyArray<string>
 /** The environment's state notes, when the settings ask for them and it has them. */
@@ -80,12 +90,12 @@ const notesOf = (env: EnvironmentShape, m: ModelSettings) => (m.stateNotes === "
 
 /** Which view a model is trained with: the environment's own shortening or the character cut. */
 const viewKind = (env: EnvironmentShape, m: ModelSettings): "env" | "cut" | "full" =>
-  m.maxObservationChars === undefined ? "full" : shortenerOf(env) !== undefined ? "env" : "cut"
+  m.maxObservationChars === undefined ? "full" : shortenerOf(env, m) !== undefined ? "env" : "cut"
 
 /** The action maps of the environment's view, when the model sees that view and the view labels things. */
 const actionMapsOf = (env: EnvironmentShape, m: ModelSettings): { toModel: ActionMap; fromModel: ActionMap } | undefined => {
   const toModel = hookOf<ActionMap>(env, "actionToModel"), fromModel = hookOf<ActionMap>(env, "actionFromModel")
-  return viewKind(env, m) === "env" && toModel !== undefined && fromModel !== undefined ? { toModel, fromModel } : undefined
+  return viewKind(env, m) === "env" && structuredOf(env, m) === undefined && toModel !== undefined && fromModel !== undefined ? { toModel, fromModel } : undefined
 }
 
 /**
@@ -105,7 +115,7 @@ export const compactObservation = (text: string, maxChars: number | undefined): 
  * character cut of \`compactObservation\`.
  */
 export const viewObservation = (env: EnvironmentShape, m: ModelSettings, text: string): string => {
-  const shorten = shortenerOf(env)
+  const shorten = shortenerOf(env, m)
   return m.maxObservationChars !== undefined && shorten !== undefined
     ? shorten(text, m.maxObservationChars)
     : compactObservation(text, m.maxObservationChars)
@@ -175,6 +185,9 @@ export const viewPolicy = (env: EnvironmentShape, policy: PolicyShape, m: ModelS
  */
 const ENV_VIEW = "env-lines"
 
+/** Version of the environments' opt-in structured views (`model.observationView: structured`). */
+const STRUCTURED_VIEW = "structured-1"
+
 /** Version of the environments' state notes, in the key of every phase trained with them. */
 const STATE_NOTES = "env-2"
 
@@ -189,7 +202,7 @@ export const trainingModelKey = (env: EnvironmentShape, m: ModelSettings) => ({
   maxObservationChars: m.maxObservationChars ?? null,
   instructionPrompt: m.instructionPrompt,
   ...(m.thoughts !== "keep" ? { thoughts: m.thoughts } : {}),
-  ...(viewKind(env, m) === "env" ? { observationView: ENV_VIEW } : {}),
+  ...(viewKind(env, m) === "env" ? { observationView: structuredOf(env, m) !== undefined ? STRUCTURED_VIEW : ENV_VIEW } : {}),
   ...(actionMapsOf(env, m) !== undefined ? { actionView: "labels" } : {}),
   ...(m.windows !== "turn" ? { windows: m.windows } : {}),
   ...(m.repeatedObservations !== "keep" ? { repeatedObservations: m.repeatedObservations } : {}),
