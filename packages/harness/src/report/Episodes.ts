@@ -41,9 +41,13 @@ export const EPISODES = spec<EpisodeRow>(
 
 export const readEpisodes = (file: string): Effect.Effect<Array<EpisodeRow>, DataFileError> => readCsv(file, EPISODES)
 
-/** A strategy's kind as the episodes name it: its tag, with the ETO level or self-play method. */
+/** A strategy's kind as the episodes name it: its tag, with the ETO level or self-play method (and remote sampler). */
 export const kindOf = (s: Experiment.Outcome["strategy"]): string =>
-  s._tag === "eto" ? `eto:${s.level}` : s._tag === "self-play" ? `self-play:${s.method}` : s._tag
+  s._tag === "eto"
+    ? `eto:${s.level}`
+    : s._tag === "self-play"
+    ? `self-play:${s.method}${s.sampler === undefined ? "" : `@${s.sampler.model}`}`
+    : s._tag
 
 const x100 = (v: number): number => Math.round(v * 100 * 10000) / 10000
 

@@ -36,11 +36,11 @@ const base = (e: EvaluationSummary, method: string) => {
   return { env: m.env, method, split: m.split, seed: m.seed, avg_reward: m.avg_reward, success_rate: m.success_rate, tasks: m.tasks }
 }
 
-/** Method names of Table 5: "RFT", "ETO", "RFT+ETO", "untuned". */
+/** Method names of Table 5: "RFT", "ETO", "RFT+ETO", "untuned"; with a remote sampler, e.g. "RFT (openai:m samples)", not the paper's setting. */
 const selfPlayName = (o: Outcome): string | undefined => {
   switch (o.strategy._tag) {
     case "self-play":
-      return o.strategy.method.toUpperCase()
+      return `${o.strategy.method.toUpperCase()}${o.strategy.sampler === undefined ? "" : ` (${o.strategy.sampler.model} samples)`}`
     case "base":
       return "untuned"
     case "sft":
