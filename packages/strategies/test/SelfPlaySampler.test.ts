@@ -197,7 +197,7 @@ describe("self-play with a remote sampler", () => {
       expect(again.map((o) => o.evaluations)).toEqual(outcomes.map((o) => o.evaluations))
     })), 120_000)
 
-  it.live("fails in one line naming the strategy, before any local training, on 401, an unknown model and an unreachable server", () =>
+  it.live("fails in one line naming the strategy, before any local training, on 401, an unknown model, an unreachable server and a missing key", () =>
     Effect.scoped(Effect.gen(function*() {
       const refused = yield* countingChatServer("counter", 401)
       const other = yield* countingChatServer("another")
@@ -214,6 +214,17 @@ describe("self-play with a remote sampler", () => {
         expect(error.message).not.toContain("\n")
         expect(phases(root).filter((p) => p.startsWith("train-"))).toEqual([])
       }
+      // The public API without a key: refused before any request.
+      const saved = { key: process.env.OPENAI_API_KEY, url: process.env.OPENAI_BASE_URL }
+      delete process.env.OPENAI_API_KEY
+      delete process.env.OPENAI_BASE_URL
+      const noKey = yield* Effect.flip(run(experiment([{ _tag: "self-play", method: "rft", sampler: { model: "openai:gpt-4o-mini" } }]), tempRuns())).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          if (saved.key !== undefined) process.env.OPENAI_API_KEY = saved.key
+          if (saved.url !== undefined) process.env.OPENAI_BASE_URL = saved.url
+        }))
+      )
+      expect(noKey.message).toMatch(/^Self-play RFT \(openai:gpt-4o-mini samples\): sampler openai:gpt-4o-mini: OPENAI_API_KEY is not set/)
       // A task's requests go out together, so a few were in flight when the first failed; none was retried.
       expect(refused.calls.length).toBeLessThanOrEqual(8)
       expect(other.calls.length).toBeLessThanOrEqual(8)

@@ -53,10 +53,10 @@ const sampleTasks = (ctx: Ctx, policy: PhaseOutput<CheckpointManifest>) =>
     (p) => sampleWith(ctx, p)
   )
 
-/** The remote sampler's episodes at the strategy's temperature; a failed request names the strategy. */
+/** The remote sampler's episodes at the strategy's temperature; a failed request or a missing key names the strategy. */
 const sampleRemote = (ctx: Ctx, sampler: ResolvedRemote) =>
   Effect.flatMap(remotePolicyRef(ctx.env, { ...sampler, temperature: ctx.strategy.temperature }, ctx.seed), (ref) => sampleWith(ctx, ref)).pipe(
-    Effect.catchTag("PolicyError", (e) => Effect.fail(new StrategyFailed({ strategy: ctx.strategy.label, reason: `sampler ${e.message}` })))
+    Effect.catchTag(["PolicyError", "InvalidInput"], (e) => Effect.fail(new StrategyFailed({ strategy: ctx.strategy.label, reason: `sampler ${e.message}` })))
   )
 
 /** Both absent, or the same remote model with the same settings. */
