@@ -19,6 +19,15 @@ export interface LoadedEnvironment extends EnvironmentShape {
   /** The environment's expert, which knows each task's hidden goal. */
   expert(seed: number): PolicyShape
   /**
+   * `policy` made to look around wherever it arrives before it acts there
+   * (ScienceWorld: at the start of an episode and after every teleport, with
+   * `look around`, which costs no game time), so the objects its later
+   * actions name are in the episode's text. Meant for the expert, which plans
+   * from the hidden state (`expert.lookAround` in an experiment
+   * configuration). Absent: the environment has no such form.
+   */
+  withLookAround?(policy: PolicyShape): PolicyShape
+  /**
    * An observation shortened to about `budgetChars` characters for a model
    * with a small context, keeping what the page structure says matters
    * (whatever an agent may click). Absent: callers cut at the budget.

@@ -205,20 +205,32 @@ export const ExperimentConfig = Schema.Struct({
     observationView: Schema.optionalKey(Schema.Literals(["default", "structured"]))
   })),
   /**
-   * Perturbed expert demonstrations for the SFT agent (Perturbed.ts): per
-   * training task, `perturbedEpisodes` expert episodes (extra to the clean
-   * one) in which each turn's action is, with chance `mistakeRate` (default
-   * 0.2) and at most `maxMistakes` times (default 2), replaced by a plausible
-   * wrong one that carries no loss, the expert recovering after it; episodes
-   * the expert no longer solves are dropped unless `keepUnsolved`. Omitted or
-   * 0 episodes: the clean expert data alone.
+   * How the expert plays its training data. Perturbed expert demonstrations
+   * for the SFT agent (Perturbed.ts): per training task, `perturbedEpisodes`
+   * expert episodes (extra to the clean one) in which each turn's action is,
+   * with chance `mistakeRate` (default 0.2) and at most `maxMistakes` times
+   * (default 2), replaced by a plausible wrong one that carries no loss, the
+   * expert recovering after it; episodes the expert no longer solves are
+   * dropped unless `keepUnsolved`. Omitted or 0 episodes: the clean expert
+   * data alone. `lookAround`: the expert looks around wherever it arrives
+   * before acting there (LoadedEnvironment.withLookAround; ScienceWorld's
+   * expert only), in the expert data and the perturbed episodes, so every
+   * phase built on them (SFT, step exploration's expert prefixes, the pairs'
+   * expert side, RFT's data) sees the objects it names.
    */
-  expert: Schema.optionalKey(Schema.Struct({
-    perturbedEpisodes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
-    mistakeRate: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))),
-    maxMistakes: Schema.optionalKey(PositiveInt),
-    keepUnsolved: Schema.optionalKey(Schema.Boolean)
-  })),
+  expert: Schema.optionalKey(
+    Schema.Struct({
+      perturbedEpisodes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+      mistakeRate: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))),
+      maxMistakes: Schema.optionalKey(PositiveInt),
+      keepUnsolved: Schema.optionalKey(Schema.Boolean),
+      lookAround: Schema.optionalKey(Schema.Boolean)
+    }).check(Schema.makeFilter((e) =>
+      e.perturbedEpisodes === undefined && (e.mistakeRate !== undefined || e.maxMistakes !== undefined || e.keepUnsolved !== undefined)
+        ? { path: ["perturbedEpisodes"], issue: "required with mistakeRate, maxMistakes or keepUnsolved" }
+        : undefined
+    ))
+  ),
   /** Compute engine (@eto/policy Engines); "auto" when omitted (native when its addon built, else the WebAssembly cpu engine). Name one ("native", "cpu", "tfjs") so a phase key says which engine made it. */
   engine: Schema.optionalKey(EngineKind),
   strategies: Schema.NonEmptyArray(StrategyConfig),
@@ -245,7 +257,7 @@ export const scaleLimits = (
 /** The configuration's perturbed expert demonstrations with defaults filled in; undefined when it asks for none. */
 export const perturbationOf = (c: ExperimentConfig): Perturbation | undefined => {
   const e = c.expert
-  if (e === undefined || e.perturbedEpisodes === 0) return undefined
+  if (e?.perturbedEpisodes === undefined || e.perturbedEpisodes === 0) return undefined
   return {
     episodes: e.perturbedEpisodes,
     mistakeRate: e.mistakeRate ?? PERTURBATION_DEFAULTS.mistakeRate,
@@ -253,6 +265,9 @@ export const perturbationOf = (c: ExperimentConfig): Perturbation | undefined =>
     keepUnsolved: e.keepUnsolved ?? PERTURBATION_DEFAULTS.keepUnsolved
   }
 }
+
+/** Whether the configuration asks the expert to look around wherever it arrives (`expert.lookAround`). */
+export const lookAroundOf = (c: ExperimentConfig): boolean => c.expert?.lookAround === true
 
 /** One-line description of a schema failure: each problem as `field: what was expected`. */
 export const describeSchemaError = (e: Schema.SchemaError): string => describeIssues(e)

@@ -17,8 +17,8 @@ import {
 } from "@eto/core"
 import type { LoadedEnvironment } from "@eto/envs"
 import { Data, Effect, Result } from "effect"
-import { checkLabels, type ExperimentConfig, perturbationOf, type ResolvedStrategy, scaleLimits, type StrategyKind } from "./Config"
-import { evaluate, type ExpertManifest, expertData, perturbedExpertData, type PolicyRef } from "./Phases"
+import { checkLabels, type ExperimentConfig, lookAroundOf, perturbationOf, type ResolvedStrategy, scaleLimits, type StrategyKind } from "./Config"
+import { evaluate, type ExpertManifest, expertData, lookAroundProblem, perturbedExpertData, type PolicyRef } from "./Phases"
 import { type PhaseOutput, RunReporter, RunStore } from "./Runner"
 
 /** A strategy could not finish (a failure not covered by the shared error types). */
@@ -44,7 +44,7 @@ export interface StrategyContext<S extends ResolvedStrategy = ResolvedStrategy> 
   readonly exploreTasks: number | undefined
   readonly testTasks: number | undefined
   readonly evalSplits: ReadonlyArray<string>
-  /** The expert's trajectories on the training split (shared by every seed and strategy). */
+  /** The expert's trajectories on the training split (shared by every seed and strategy; looking around with `expert.lookAround`). */
   readonly expert: PhaseOutput<ExpertManifest>
   /**
    * What the SFT agent is trained on: the expert data, then the perturbed
@@ -110,12 +110,15 @@ export const validate = <R>(
       )
     }
     if (!env.splits.includes("train")) return Result.fail(new InvalidInput({ reason: `${env.name} has no train split` }))
+    const noLook = lookAroundProblem(env, lookAroundOf(config))
+    if (noLook !== undefined) return Result.fail(noLook)
     return Result.succeed({ strategies, evalSplits })
   })
 
 /**
  * The SFT agent's training data: the expert data, then the perturbed expert
- * episodes on the same tasks when the configuration asks for them. Without
+ * episodes on the same tasks when the configuration asks for them (played
+ * the way the expert data was: looking around with `expert.lookAround`). Without
  * them it is `[expert]`, so the SFT phase keys of such configurations are
  * what they always were.
  */
@@ -128,7 +131,7 @@ export const sftDataOf = (
   const perturbation = perturbationOf(config)
   if (perturbation === undefined) return Effect.succeed([expert])
   return Effect.map(
-    perturbedExpertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, perturbation }),
+    perturbedExpertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, perturbation, lookAround: lookAroundOf(config) }),
     (perturbed) => [expert, perturbed]
   )
 }
@@ -148,7 +151,7 @@ export const runExperiment = <R>(
     const removed = yield* (yield* RunStore).cleanStale()
     if (removed.length > 0) reporter.line(`removed ${removed.length} unfinished phase director${removed.length === 1 ? "y" : "ies"} left by earlier runs`)
     const { trainTasks, testTasks, exploreTasks } = scaleLimits(config)
-    const expert = yield* expertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED })
+    const expert = yield* expertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, lookAround: lookAroundOf(config) })
     const sftData = yield* sftDataOf(config, env, expert, trainTasks)
     const outcomes: Array<Outcome> = []
     for (const seed of config.seeds) {

@@ -132,14 +132,25 @@ export interface PerturbedStats {
 /**
  * The perturbed episodes of `tasks`: episode 1 of every task, then episode
  * 2, ..., each played by `expertFor(episodeSeed(seed, e))` with wrong
- * actions injected, the injected turns marked `loss: false`.
+ * actions injected (then wrapped in `around`, if given), the injected turns
+ * marked `loss: false`.
  */
 export const perturbedEpisodes = (
   env: EnvironmentShape,
   expertFor: (seed: number) => PolicyShape,
   tasks: ReadonlyArray<Task>,
   p: Perturbation,
-  options: { readonly seed: number; readonly batchSize?: number; readonly onEpisode?: (done: number, total: number) => void }
+  options: {
+    readonly seed: number
+    readonly batchSize?: number
+    readonly onEpisode?: (done: number, total: number) => void
+    /**
+     * Wrapped around the perturbed expert (the environment's look-around
+     * form, LoadedEnvironment.withLookAround): the turns it adds are never
+     * replaced, and a wrong move is followed by its look like any other.
+     */
+    readonly around?: (policy: PolicyShape) => PolicyShape
+  }
 ): Effect.Effect<{ readonly trajectories: Array<Trajectory>; readonly stats: PerturbedStats }, PolicyError | UnknownTask> =>
   Effect.gen(function*() {
     const kept: Array<Trajectory> = []
@@ -147,7 +158,8 @@ export const perturbedEpisodes = (
     let solved = 0, withoutMistake = 0
     for (let e = 1; e <= p.episodes; e++) {
       const injected = new Map<string, Map<number, MistakeKind>>()
-      const policy = perturbingPolicy(expertFor(episodeSeed(options.seed, e)), p, options.seed, e, injected)
+      const perturbing = perturbingPolicy(expertFor(episodeSeed(options.seed, e)), p, options.seed, e, injected)
+      const policy = options.around === undefined ? perturbing : options.around(perturbing)
       const played = yield* rollout(env, policy, tasks, {
         source: { kind: "expert" },
         ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),

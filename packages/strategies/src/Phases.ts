@@ -127,86 +127,131 @@ const mean = (xs: ReadonlyArray<number>): number => (xs.length === 0 ? 0 : xs.re
 const policyKey = (p: PolicyRef) => ({ name: p.name, settings: p.settings ?? null })
 const policyUpstream = (p: PolicyRef): Record<string, PhaseOutput<unknown>> => (p.from === undefined ? {} : { policy: p.from })
 
+/** An environment with an expert, and its look-around form where it has one (LoadedEnvironment). */
+export type ExpertEnvironment = EnvironmentShape & {
+  expert(seed: number): PolicyShape
+  withLookAround?(policy: PolicyShape): PolicyShape
+}
+
+/** Why an environment cannot play `expert.lookAround`, or undefined when it can (or it is not asked for). */
+export const lookAroundProblem = (env: ExpertEnvironment, lookAround: boolean | undefined): InvalidInput | undefined =>
+  lookAround === true && env.withLookAround === undefined
+    ? new InvalidInput({ reason: `expert.lookAround: the ${env.name} expert has no look-around form (only sciworld's has)` })
+    : undefined
+
+/** The environment's look-around wrapper when `lookAround` is set (undefined when not), failing where it has none. */
+const lookingIf = (env: ExpertEnvironment, lookAround: boolean | undefined): Effect.Effect<((p: PolicyShape) => PolicyShape) | undefined, InvalidInput> => {
+  const problem = lookAroundProblem(env, lookAround)
+  return problem !== undefined ? Effect.fail(problem) : Effect.succeed(lookAround === true ? env.withLookAround : undefined)
+}
+
 interface ExpertOptions {
   readonly split: string
   readonly limit?: number | undefined
   readonly seed: number
   readonly settings?: unknown
+  /** The expert looks around wherever it arrives (`expert.lookAround`); a key entry only when set. */
+  readonly lookAround?: boolean | undefined
 }
 
 /** What the expert data phase is keyed by. */
 export const expertSpec = (env: EnvironmentShape, options: ExpertOptions): PhaseSpec<ExpertManifest, typeof ExpertManifest.Encoded> => ({
   phase: "expert",
   version: PHASE_VERSIONS.expert,
-  config: { env: env.name, split: options.split, limit: options.limit ?? null, seed: options.seed, settings: options.settings ?? null },
+  config: {
+    env: env.name,
+    split: options.split,
+    limit: options.limit ?? null,
+    seed: options.seed,
+    settings: options.settings ?? null,
+    ...(options.lookAround === true ? { lookAround: true } : {})
+  },
   manifest: ExpertManifest
 })
 
 /** The expert's trajectories on (a spread subset of) a split. */
 export const expertData = (
-  env: EnvironmentShape & { expert(seed: number): PolicyShape },
+  env: ExpertEnvironment,
   options: ExpertOptions
-): Effect.Effect<PhaseOutput<ExpertManifest>, PhaseError, PhaseEnv> =>
-  memoPhase(
-    expertSpec(env, options),
-    (ctx) =>
-      Effect.gen(function*() {
-        const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
-        const trajectories = yield* rollout(env, env.expert(options.seed), tasks, {
-          source: { kind: "expert" },
-          onEpisode: (done, total) => ctx.progress(done, total)
+): Effect.Effect<PhaseOutput<ExpertManifest>, PhaseError | InvalidInput, PhaseEnv> =>
+  Effect.flatMap(lookingIf(env, options.lookAround), (around) =>
+    memoPhase(
+      expertSpec(env, options),
+      (ctx) =>
+        Effect.gen(function*() {
+          const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
+          const expert = env.expert(options.seed)
+          const trajectories = yield* rollout(env, around === undefined ? expert : around(expert), tasks, {
+            source: { kind: "expert" },
+            onEpisode: (done, total) => ctx.progress(done, total)
+          })
+          yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "trajectories.jsonl"), trajectories)
+          return {
+            file: "trajectories.jsonl",
+            trajectories: trajectories.length,
+            split: options.split,
+            successes: trajectories.filter((t) => t.success).length,
+            avgReward: mean(trajectories.map((t) => t.reward))
+          }
         })
-        yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "trajectories.jsonl"), trajectories)
-        return {
-          file: "trajectories.jsonl",
-          trajectories: trajectories.length,
-          split: options.split,
-          successes: trajectories.filter((t) => t.success).length,
-          avgReward: mean(trajectories.map((t) => t.reward))
-        }
-      })
-  )
+    ))
 
 /**
  * Perturbed expert episodes (Perturbed.ts) on the tasks `expertData` plays
  * with the same options: `perturbation.episodes` per task, wrong actions
- * marked `loss: false`, extra to the clean episodes of `expertData`.
+ * marked `loss: false`, extra to the clean episodes of `expertData`; with
+ * `lookAround`, in the environment's look-around form like the expert data.
  */
 export const perturbedExpertData = (
-  env: EnvironmentShape & { expert(seed: number): PolicyShape },
-  options: { readonly split: string; readonly limit?: number | undefined; readonly seed: number; readonly perturbation: Perturbation }
-): Effect.Effect<PhaseOutput<PerturbedManifest>, PhaseError, PhaseEnv> =>
-  memoPhase(
-    {
-      phase: "expert-perturbed",
-      version: PHASE_VERSIONS.expertPerturbed,
-      config: { env: env.name, split: options.split, limit: options.limit ?? null, seed: options.seed, perturbation: options.perturbation },
-      manifest: PerturbedManifest
-    },
-    (ctx) =>
-      Effect.gen(function*() {
-        const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
-        const { trajectories, stats } = yield* perturbedEpisodes(env, (seed) => env.expert(seed), tasks, options.perturbation, {
-          seed: options.seed,
-          onEpisode: (done, total) => ctx.progress(done, total)
-        })
-        yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "trajectories.jsonl"), trajectories)
-        const wrong = stats.injected.valid + stats.injected.repeat + stats.injected.earlier
-        ctx.log(
-          `${stats.kept} of ${stats.played} perturbed episodes kept (${stats.solved} solved), ${wrong} wrong actions ` +
-            `(${stats.injected.valid} valid, ${stats.injected.repeat} repeated, ${stats.injected.earlier} earlier), ${stats.withoutMistake} without one`
-        )
-        return {
-          file: "trajectories.jsonl",
-          trajectories: trajectories.length,
+  env: ExpertEnvironment,
+  options: {
+    readonly split: string
+    readonly limit?: number | undefined
+    readonly seed: number
+    readonly perturbation: Perturbation
+    readonly lookAround?: boolean | undefined
+  }
+): Effect.Effect<PhaseOutput<PerturbedManifest>, PhaseError | InvalidInput, PhaseEnv> =>
+  Effect.flatMap(lookingIf(env, options.lookAround), (around) =>
+    memoPhase(
+      {
+        phase: "expert-perturbed",
+        version: PHASE_VERSIONS.expertPerturbed,
+        config: {
+          env: env.name,
           split: options.split,
-          played: stats.played,
-          successes: stats.solved,
-          injected: stats.injected,
-          withoutMistake: stats.withoutMistake
-        }
-      })
-  )
+          limit: options.limit ?? null,
+          seed: options.seed,
+          perturbation: options.perturbation,
+          ...(options.lookAround === true ? { lookAround: true } : {})
+        },
+        manifest: PerturbedManifest
+      },
+      (ctx) =>
+        Effect.gen(function*() {
+          const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
+          const { trajectories, stats } = yield* perturbedEpisodes(env, (seed) => env.expert(seed), tasks, options.perturbation, {
+            seed: options.seed,
+            onEpisode: (done, total) => ctx.progress(done, total),
+            ...(around === undefined ? {} : { around })
+          })
+          yield* Jsonl.writeJsonl(Trajectory, path.join(ctx.dir, "trajectories.jsonl"), trajectories)
+          const wrong = stats.injected.valid + stats.injected.repeat + stats.injected.earlier
+          ctx.log(
+            `${stats.kept} of ${stats.played} perturbed episodes kept (${stats.solved} solved), ${wrong} wrong actions ` +
+              `(${stats.injected.valid} valid, ${stats.injected.repeat} repeated, ${stats.injected.earlier} earlier), ${stats.withoutMistake} without one`
+          )
+          return {
+            file: "trajectories.jsonl",
+            trajectories: trajectories.length,
+            split: options.split,
+            played: stats.played,
+            successes: stats.solved,
+            injected: stats.injected,
+            withoutMistake: stats.withoutMistake
+          }
+        })
+    ))
 
 /**
  * Whole-episode exploration: each task `samples` times, in task order (all

@@ -10,6 +10,7 @@ import type { EnvModule, LoadedEnvironment, LoadOptions } from "../index"
 import { loadVariations, type Variation } from "./data"
 import { SciWorldEpisode } from "./episode"
 import { makeExpert } from "./expert"
+import { lookingExpert } from "./LookingExpert"
 import { stateNotes, structuredObservation } from "./ModelView"
 import { INSTRUCTION_PROMPT } from "./prompt"
 import { decodeSettings, DEFAULT_SETTINGS, SETTINGS_INFO, type Settings } from "./settings"
@@ -106,6 +107,7 @@ export const makeEnvironment = (variations: ReadonlyArray<Variation>, settings: 
         return Effect.succeed(episodeOf(v))
       }),
     expert: (seed) => makeExpert({ variation: lookup, settings }, seed),
+    withLookAround: lookingExpert,
     structuredObservation,
     stateNotes
   }
