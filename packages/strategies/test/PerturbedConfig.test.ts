@@ -12,7 +12,7 @@ import { Random } from "@eto/core"
 import { loadData } from "@eto/envs/alfworld/Data"
 import { makeEnvironment } from "@eto/envs/alfworld/index"
 import { Effect, Layer, Result } from "effect"
-import { decodeConfig, type ExperimentConfig, loadConfig, perturbationOf, scaleLimits } from "../src/Config"
+import { decodeConfig, type ExperimentConfig, loadConfig, lookAroundOf, perturbationOf, scaleLimits } from "../src/Config"
 import { EXPERT_SEED, runExperiment, sftDataOf, type StrategyTable } from "../src/Experiment"
 import { type ExpertManifest, expertSpec, type PerturbedManifest } from "../src/Phases"
 import { layerRunStore, type PhaseOutput, RunReporter, specKey, textReporter } from "../src/Runner"
@@ -36,13 +36,20 @@ describe("the expert setting", () => {
     })
     expect(perturbationOf(Result.getOrThrow(decode({ ...base, expert: { perturbedEpisodes: 1, mistakeRate: 0.5, maxMistakes: 3, keepUnsolved: true } }))))
       .toEqual({ episodes: 1, mistakeRate: 0.5, maxMistakes: 3, keepUnsolved: true })
+    // lookAround on its own: no perturbed episodes; off unless true
+    const looking = Result.getOrThrow(decode({ ...base, expert: { lookAround: true } }))
+    expect([perturbationOf(looking), lookAroundOf(looking)]).toEqual([undefined, true])
+    expect(lookAroundOf(Result.getOrThrow(decode({ ...base, expert: { lookAround: false, perturbedEpisodes: 1 } })))).toBe(false)
+    expect(lookAroundOf(Result.getOrThrow(decode(base)))).toBe(false)
     for (const [expert, field] of [
       [{ perturbedEpisodes: -1 }, "expert.perturbedEpisodes"],
       [{ perturbedEpisodes: 1.5 }, "expert.perturbedEpisodes"],
       [{ perturbedEpisodes: 1, mistakeRate: 0 }, "expert.mistakeRate"],
       [{ perturbedEpisodes: 1, mistakeRate: 1.2 }, "expert.mistakeRate"],
       [{ perturbedEpisodes: 1, maxMistakes: 0 }, "expert.maxMistakes"],
-      [{ mistakeRate: 0.1 }, "expert.perturbedEpisodes"]
+      [{ mistakeRate: 0.1 }, "expert.perturbedEpisodes"],
+      [{ lookAround: true, keepUnsolved: true }, "expert.perturbedEpisodes"],
+      [{ lookAround: "yes" }, "expert.lookAround"]
     ] as const) {
       const r = decode({ ...base, expert })
       expect(Result.isFailure(r)).toBe(true)
@@ -57,7 +64,9 @@ describe("the expert setting", () => {
     Effect.gen(function*() {
       const dir = path.join(__dirname, "..", "src", "configs")
       for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".json"))) {
-        expect(perturbationOf(yield* loadConfig(path.join(dir, f))), f).toBeUndefined()
+        const c = yield* loadConfig(path.join(dir, f))
+        expect(perturbationOf(c), f).toBeUndefined()
+        expect(lookAroundOf(c), f).toBe(false)
       }
     }))
 
@@ -79,6 +88,8 @@ describe("the expert setting", () => {
       const env = makeEnvironment(Effect.runSync(loadData(undefined, (id) => Random.hashString(id) % 400 === 0)))
       const spec = expertSpec(env, { split: "train", limit: scaleLimits(config).trainTasks, seed: EXPERT_SEED })
       expect(specKey(spec)).toBe("09a15053ad81b041")
+      expect(specKey(expertSpec(env, { split: "train", limit: 600, seed: EXPERT_SEED, lookAround: false }))).toBe("09a15053ad81b041")
+      expect(specKey(expertSpec(env, { split: "train", limit: 600, seed: EXPERT_SEED, lookAround: true }))).not.toBe("09a15053ad81b041")
       const expert: PhaseOutput<ExpertManifest> = {
         phase: "expert",
         key: specKey(spec),
