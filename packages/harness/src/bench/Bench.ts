@@ -11,6 +11,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { type EnvName, Jsonl, Paths } from "@eto/core"
 import { modules } from "@eto/envs"
+import { Engines } from "@eto/policy"
 import { Config, Experiment, Runner, strategies } from "@eto/strategies"
 import { Effect, Layer, Result } from "effect"
 import { loadPaperTables, type PaperTables } from "../report/Paper"
@@ -87,7 +88,8 @@ const setupNotes = (
   c: Config.ExperimentConfig,
   structuredView: boolean,
   wallSeconds: number,
-  computeSeconds: number
+  computeSeconds: number,
+  engine: string
 ): Array<string> => {
   const m = c.model ?? {}
   const limits = Config.scaleLimits(c)
@@ -107,7 +109,7 @@ const setupNotes = (
     `Scale \`${c.scale}\` (config \`${c.name}\`): ${limits.trainTasks ?? "all"} training tasks with expert data` +
     `${limits.exploreTasks !== undefined ? ` (${limits.exploreTasks} of them explored)` : ""}, ${limits.testTasks ?? "all"} test tasks, ` +
     `seeds ${c.seeds.join(", ")}; a GPT-2-style model trained from scratch (${m.nLayer ?? 4} layers, width ${m.nEmbd ?? 128}, ` +
-    `${m.nHead ?? 4} heads, context ${m.nPositions ?? 512}, vocabulary ${m.vocabSize ?? 2048}) on the ${c.engine ?? "cpu"} engine. ` +
+    `${m.nHead ?? 4} heads, context ${m.nPositions ?? 512}, vocabulary ${m.vocabSize ?? 2048}) on the ${engine} engine. ` +
     `${view.length > 0 ? `Model view: ${view.join("; ")}. ` : ""}` +
     `Compute time of all phases ${(computeSeconds / 60).toFixed(1)} min (as produced, possibly by earlier or parallel runs); ` +
     `this invocation ${(wallSeconds / 60).toFixed(1)} min.`,
@@ -195,7 +197,11 @@ export const runBench = (o: BenchOptions) =>
     }
     if (o.reportsDir !== undefined) {
       const paper = yield* loadPaperTables()
-      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, [...setupNotes(config, env.compactObservation !== undefined, (performance.now() - t0) / 1000, computeSeconds), ...summaryNotes(results)], efficiency))
+      const requested = config.engine ?? "auto"
+      const resolved = yield* Effect.promise(() => Engines.resolveKind(requested))
+      const engine = requested === "auto" ? `${resolved} (auto)` : resolved
+      const notes = setupNotes(config, env.compactObservation !== undefined, (performance.now() - t0) / 1000, computeSeconds, engine)
+      written.push(...yield* writeEnvReport(o.env, o.reportsDir, results, paper, [...notes, ...summaryNotes(results)], efficiency))
     }
     return { outcomes, results, efficiency, written }
   })
