@@ -9,13 +9,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { type PolicyShape, type Turn } from "@eto/core"
+import { type Turn } from "@eto/core"
 import { loadSync } from "@eto/envs/sciworld/index"
 import { structuredObservation } from "@eto/envs/sciworld/ModelView"
 import { Effect, Result } from "effect"
 import { decodeConfig, type ExperimentConfig, loadConfig } from "../src/Config"
 import { dialogueOf, modelSettings, trainingModelKey, viewPolicy } from "../src/Training"
 import { countingEnv } from "./fixtures/CountingEnv"
+import { recorder } from "./fixtures/Recorder"
 
 const env = loadSync()
 const configs = path.join(__dirname, "..", "src", "configs")
@@ -88,16 +89,8 @@ describe("the observationView setting", () => {
       expect(withCut[2]!.env).toBe(`Observation: ${listing.slice(0, 400)}`)
       // Short replies pass unchanged in both views.
       expect(withStructure[1]!.env).toBe(withCut[1]!.env)
-      const seen: Array<ReadonlyArray<Turn>> = []
-      const recorder: PolicyShape = {
-        name: "recorder",
-        act: (requests) =>
-          Effect.sync(() => {
-            for (const r of requests) seen.push(r.turns)
-            return requests.map(() => "Action: look around")
-          })
-      }
-      yield* viewPolicy(env, recorder, structured).act([{ task, initialObservation: episode.initialObservation, turns }])
+      const { policy: recording, seen } = recorder("Action: look around")
+      yield* viewPolicy(env, recording, structured).act([{ task, initialObservation: episode.initialObservation, turns }])
       expect(seen[0]!.map((t) => `Observation: ${t.observation}`)).toEqual(withStructure.map((t, i) => t.env ?? `Observation: ${structuredObservation(turns[i]!.observation, 400)}`))
     }))
 })

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type PolicyShape, Random, rollout, type Turn } from "@eto/core"
+import { Random, rollout } from "@eto/core"
 import { loadData } from "@eto/envs/alfworld/Data"
 import { makeEnvironment } from "@eto/envs/alfworld/index"
 import { Effect } from "effect"
+import { recorder } from "./fixtures/Recorder"
 import { dialogueOf, type ModelSettings, modelSettings, trainingModelKey, viewPolicy } from "../src/Training"
 
 const env = makeEnvironment(Effect.runSync(loadData(undefined, (id) => Random.hashString(`state-notes|${id}`) % 20 === 0)))
@@ -34,17 +35,9 @@ describe("state notes in the model view (ALFWorld)", () => {
         expect(withNotes.map((t) => t.agent)).toEqual(without.map((t) => t.agent))
       }
       // A prompt carries the same notes as the training episode with that history.
-      const seen: Array<ReadonlyArray<Turn>> = []
-      const recorder: PolicyShape = {
-        name: "recorder",
-        act: (requests) =>
-          Effect.sync(() => {
-            for (const r of requests) seen.push(r.turns)
-            return requests.map(() => "Action: look")
-          })
-      }
+      const { policy: recording, seen } = recorder("Action: look")
       const e = expert[0]!
-      yield* viewPolicy(env, recorder, noted).act([{ task: e.task, initialObservation: e.initialObservation, turns: e.turns }])
+      yield* viewPolicy(env, recording, noted).act([{ task: e.task, initialObservation: e.initialObservation, turns: e.turns }])
       const training = dialogueOf(env, noted, e.initialObservation, [...e.turns, { thought: "", action: "look", observation: "", reward: 0 }]).turns
       expect(seen[0]!.map((t) => `Observation: ${t.observation}`)).toEqual(training.slice(0, e.turns.length).map((t) => t.env))
     }))
