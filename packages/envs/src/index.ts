@@ -28,6 +28,15 @@ export interface LoadedEnvironment extends EnvironmentShape {
    */
   withLookAround?(policy: PolicyShape): PolicyShape
   /**
+   * The expert in a form that finds what it has not seen by a search the
+   * episode's text can predict (ALFWorld: the receptacles that most often
+   * hold that kind of thing in the training games first, then the order the
+   * room lists them) instead of going where the hidden state says it is
+   * (`expert.search: listed` in an experiment configuration). Absent: the
+   * environment has no such form.
+   */
+  listedSearchExpert?(seed: number): PolicyShape
+  /**
    * An observation shortened to about `budgetChars` characters for a model
    * with a small context, keeping what the page structure says matters
    * (whatever an agent may click). Absent: callers cut at the budget.

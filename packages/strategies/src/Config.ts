@@ -216,7 +216,11 @@ export const ExperimentConfig = Schema.Struct({
    * before acting there (LoadedEnvironment.withLookAround; ScienceWorld's
    * expert only), in the expert data and the perturbed episodes, so every
    * phase built on them (SFT, step exploration's expert prefixes, the pairs'
-   * expert side, RFT's data) sees the objects it names.
+   * expert side, RFT's data) sees the objects it names. `search: "listed"`:
+   * the expert finds what it has not seen by a search the episode's text
+   * predicts instead of going where the hidden state says it is
+   * (LoadedEnvironment.listedSearchExpert; ALFWorld's expert only), in the
+   * expert data and the perturbed episodes alike.
    */
   expert: Schema.optionalKey(
     Schema.Struct({
@@ -224,7 +228,8 @@ export const ExperimentConfig = Schema.Struct({
       mistakeRate: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))),
       maxMistakes: Schema.optionalKey(PositiveInt),
       keepUnsolved: Schema.optionalKey(Schema.Boolean),
-      lookAround: Schema.optionalKey(Schema.Boolean)
+      lookAround: Schema.optionalKey(Schema.Boolean),
+      search: Schema.optionalKey(Schema.Literal("listed"))
     }).check(Schema.makeFilter((e) =>
       e.perturbedEpisodes === undefined && (e.mistakeRate !== undefined || e.maxMistakes !== undefined || e.keepUnsolved !== undefined)
         ? { path: ["perturbedEpisodes"], issue: "required with mistakeRate, maxMistakes or keepUnsolved" }
@@ -268,6 +273,9 @@ export const perturbationOf = (c: ExperimentConfig): Perturbation | undefined =>
 
 /** Whether the configuration asks the expert to look around wherever it arrives (`expert.lookAround`). */
 export const lookAroundOf = (c: ExperimentConfig): boolean => c.expert?.lookAround === true
+
+/** The expert's search the configuration asks for (`expert.search`), or undefined for the environment's own. */
+export const searchOf = (c: ExperimentConfig): "listed" | undefined => c.expert?.search
 
 /** One-line description of a schema failure: each problem as `field: what was expected`. */
 export const describeSchemaError = (e: Schema.SchemaError): string => describeIssues(e)

@@ -17,8 +17,8 @@ import {
 } from "@eto/core"
 import type { LoadedEnvironment } from "@eto/envs"
 import { Data, Effect, Result } from "effect"
-import { checkLabels, type ExperimentConfig, lookAroundOf, perturbationOf, type ResolvedStrategy, scaleLimits, type StrategyKind } from "./Config"
-import { evaluate, type ExpertManifest, expertData, lookAroundProblem, perturbedExpertData, type PolicyRef } from "./Phases"
+import { checkLabels, type ExperimentConfig, lookAroundOf, perturbationOf, type ResolvedStrategy, scaleLimits, searchOf, type StrategyKind } from "./Config"
+import { evaluate, type ExpertManifest, expertData, lookAroundProblem, perturbedExpertData, searchProblem, type PolicyRef } from "./Phases"
 import { type PhaseOutput, RunReporter, RunStore } from "./Runner"
 
 /** A strategy could not finish (a failure not covered by the shared error types). */
@@ -112,6 +112,8 @@ export const validate = <R>(
     if (!env.splits.includes("train")) return Result.fail(new InvalidInput({ reason: `${env.name} has no train split` }))
     const noLook = lookAroundProblem(env, lookAroundOf(config))
     if (noLook !== undefined) return Result.fail(noLook)
+    const noSearch = searchProblem(env, searchOf(config))
+    if (noSearch !== undefined) return Result.fail(noSearch)
     return Result.succeed({ strategies, evalSplits })
   })
 
@@ -131,10 +133,13 @@ export const sftDataOf = (
   const perturbation = perturbationOf(config)
   if (perturbation === undefined) return Effect.succeed([expert])
   return Effect.map(
-    perturbedExpertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, perturbation, lookAround: lookAroundOf(config) }),
+    perturbedExpertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, perturbation, ...expertFormOf(config) }),
     (perturbed) => [expert, perturbed]
   )
 }
+
+/** How the configuration's expert plays (look-around, search), as the expert phases take it. */
+const expertFormOf = (config: ExperimentConfig) => ({ lookAround: lookAroundOf(config), search: searchOf(config) })
 
 const summaryLine = (label: string, seed: number, e: EvaluationSummary): string =>
   `${label} seed ${seed}: ${e.env}/${e.split} avg reward ${(100 * e.avgReward).toFixed(1)}, success ${(100 * e.successRate).toFixed(1)}, ${e.tasks} tasks`
@@ -151,7 +156,7 @@ export const runExperiment = <R>(
     const removed = yield* (yield* RunStore).cleanStale()
     if (removed.length > 0) reporter.line(`removed ${removed.length} unfinished phase director${removed.length === 1 ? "y" : "ies"} left by earlier runs`)
     const { trainTasks, testTasks, exploreTasks } = scaleLimits(config)
-    const expert = yield* expertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, lookAround: lookAroundOf(config) })
+    const expert = yield* expertData(env, { split: "train", limit: trainTasks, seed: EXPERT_SEED, ...expertFormOf(config) })
     const sftData = yield* sftDataOf(config, env, expert, trainTasks)
     const outcomes: Array<Outcome> = []
     for (const seed of config.seeds) {

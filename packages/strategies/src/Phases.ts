@@ -131,6 +131,24 @@ const policyUpstream = (p: PolicyRef): Record<string, PhaseOutput<unknown>> => (
 export type ExpertEnvironment = EnvironmentShape & {
   expert(seed: number): PolicyShape
   withLookAround?(policy: PolicyShape): PolicyShape
+  listedSearchExpert?(seed: number): PolicyShape
+}
+
+/** How the expert searches (`expert.search`): "listed" for the environment's listed-search form. */
+export type ExpertSearch = "listed"
+
+/** Why an environment cannot play `expert.search`, or undefined when it can (or it is not asked for). */
+export const searchProblem = (env: ExpertEnvironment, search: ExpertSearch | undefined): InvalidInput | undefined =>
+  search === "listed" && env.listedSearchExpert === undefined
+    ? new InvalidInput({ reason: `expert.search: the ${env.name} expert has no listed-search form (only alfworld's has)` })
+    : undefined
+
+/** The expert (per seed) that `search` asks for, failing where the environment has no such form. */
+const expertMaker = (env: ExpertEnvironment, search: ExpertSearch | undefined): Effect.Effect<(seed: number) => PolicyShape, InvalidInput> => {
+  const problem = searchProblem(env, search)
+  if (problem !== undefined) return Effect.fail(problem)
+  const listed = env.listedSearchExpert
+  return Effect.succeed(search === "listed" && listed !== undefined ? (seed) => listed(seed) : (seed) => env.expert(seed))
 }
 
 /** Why an environment cannot play `expert.lookAround`, or undefined when it can (or it is not asked for). */
@@ -152,6 +170,8 @@ interface ExpertOptions {
   readonly settings?: unknown
   /** The expert looks around wherever it arrives (`expert.lookAround`); a key entry only when set. */
   readonly lookAround?: boolean | undefined
+  /** The expert's search (`expert.search`); a key entry only when set. */
+  readonly search?: ExpertSearch | undefined
 }
 
 /** What the expert data phase is keyed by. */
@@ -164,7 +184,8 @@ export const expertSpec = (env: EnvironmentShape, options: ExpertOptions): Phase
     limit: options.limit ?? null,
     seed: options.seed,
     settings: options.settings ?? null,
-    ...(options.lookAround === true ? { lookAround: true } : {})
+    ...(options.lookAround === true ? { lookAround: true } : {}),
+    ...(options.search === undefined ? {} : { search: options.search })
   },
   manifest: ExpertManifest
 })
@@ -174,13 +195,13 @@ export const expertData = (
   env: ExpertEnvironment,
   options: ExpertOptions
 ): Effect.Effect<PhaseOutput<ExpertManifest>, PhaseError | InvalidInput, PhaseEnv> =>
-  Effect.flatMap(lookingIf(env, options.lookAround), (around) =>
+  Effect.flatMap(Effect.all([lookingIf(env, options.lookAround), expertMaker(env, options.search)]), ([around, makeExpert]) =>
     memoPhase(
       expertSpec(env, options),
       (ctx) =>
         Effect.gen(function*() {
           const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
-          const expert = env.expert(options.seed)
+          const expert = makeExpert(options.seed)
           const trajectories = yield* rollout(env, around === undefined ? expert : around(expert), tasks, {
             source: { kind: "expert" },
             onEpisode: (done, total) => ctx.progress(done, total)
@@ -210,9 +231,10 @@ export const perturbedExpertData = (
     readonly seed: number
     readonly perturbation: Perturbation
     readonly lookAround?: boolean | undefined
+    readonly search?: ExpertSearch | undefined
   }
 ): Effect.Effect<PhaseOutput<PerturbedManifest>, PhaseError | InvalidInput, PhaseEnv> =>
-  Effect.flatMap(lookingIf(env, options.lookAround), (around) =>
+  Effect.flatMap(Effect.all([lookingIf(env, options.lookAround), expertMaker(env, options.search)]), ([around, makeExpert]) =>
     memoPhase(
       {
         phase: "expert-perturbed",
@@ -223,14 +245,15 @@ export const perturbedExpertData = (
           limit: options.limit ?? null,
           seed: options.seed,
           perturbation: options.perturbation,
-          ...(options.lookAround === true ? { lookAround: true } : {})
+          ...(options.lookAround === true ? { lookAround: true } : {}),
+          ...(options.search === undefined ? {} : { search: options.search })
         },
         manifest: PerturbedManifest
       },
       (ctx) =>
         Effect.gen(function*() {
           const tasks = selectTasks(yield* env.tasks(options.split), options.limit)
-          const { trajectories, stats } = yield* perturbedEpisodes(env, (seed) => env.expert(seed), tasks, options.perturbation, {
+          const { trajectories, stats } = yield* perturbedEpisodes(env, makeExpert, tasks, options.perturbation, {
             seed: options.seed,
             onEpisode: (done, total) => ctx.progress(done, total),
             ...(around === undefined ? {} : { around })

@@ -1,7 +1,7 @@
 /**
  * The `model.observationView` setting: decoded with a one-line error naming
- * the field, absent from every shipped configuration, and without it (or with
- * "default") the model part of every training phase key stays as it was; with
+ * the field, and without it (or with "default") the model part of every
+ * training phase key stays as it was; with
  * "structured" ScienceWorld's room listings reach the model in the structured
  * view, in training and prompting alike, and the key says so. An environment
  * without a structured view keeps its own.
@@ -25,6 +25,16 @@ const withView = (c: ExperimentConfig, observationView?: "default" | "structured
   model: { ...c.model, ...(observationView === undefined ? {} : { observationView }) }
 })
 
+// The ci model of ScienceWorld before the structured view existed (its keys must not move).
+const legacyCi: ExperimentConfig = Result.getOrThrow(decodeConfig(JSON.stringify({
+  name: "legacy-ci",
+  env: "sciworld",
+  scale: "ci",
+  seeds: [1],
+  strategies: [{ _tag: "sft" }],
+  model: { nLayer: 3, nEmbd: 96, nHead: 4, nPositions: 384, vocabSize: 1024, maxReplyTokens: 40, maxObservationChars: 400, instructionPrompt: "none", thoughts: "none" }
+}), "legacy-ci.json"))
+
 describe("the observationView setting", () => {
   it("names the field of a bad value", () => {
     const r = decodeConfig(JSON.stringify({ name: "v", env: "sciworld", scale: "smoke", seeds: [1], strategies: [{ _tag: "sft" }], model: { observationView: "rooms" } }), "x.json")
@@ -35,19 +45,18 @@ describe("the observationView setting", () => {
     expect(message).not.toContain("\n")
   })
 
-  it.effect("is absent from every shipped configuration, and 'default' keeps every key", () =>
+  it.effect("'default' keeps the key of every shipped configuration that does not set it", () =>
     Effect.gen(function*() {
       for (const f of fs.readdirSync(configs).filter((x) => x.endsWith(".json"))) {
         const c = yield* loadConfig(path.join(configs, f))
-        expect(c.model?.observationView, f).toBeUndefined()
-        if (c.env !== "sciworld") continue
+        if (c.env !== "sciworld" || c.model?.observationView !== undefined) continue
         expect(trainingModelKey(env, modelSettings(withView(c, "default"))), f).toEqual(trainingModelKey(env, modelSettings(c)))
       }
     }))
 
-  it.effect("leaves the model key of sciworld-ci as it was", () =>
+  it.effect("leaves the model key of the earlier sciworld-ci model as it was", () =>
     Effect.gen(function*() {
-      const c = yield* loadConfig(path.join(configs, "sciworld-ci.json"))
+      const c = legacyCi
       expect(trainingModelKey(env, modelSettings(c))).toEqual({
         nLayer: 3,
         nEmbd: 96,
@@ -70,7 +79,7 @@ describe("the observationView setting", () => {
 
   it.effect("shows ScienceWorld's room listings structured, in training and prompting alike", () =>
     Effect.gen(function*() {
-      const c = yield* loadConfig(path.join(configs, "sciworld-ci.json"))
+      const c = legacyCi
       const plain = modelSettings(c), structured = modelSettings(withView(c, "structured"))
       const task = env.tasksSync("seen")[0]!
       const episode = env.resetSync(task.id)

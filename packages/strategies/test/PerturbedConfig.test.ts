@@ -1,8 +1,10 @@
 /**
  * The `expert` setting of an experiment: decoded with one-line errors,
- * defaults filled in, absent from every shipped configuration, and without
- * it the expert and SFT phases keep the keys they had before it existed; with
- * it the SFT agent trains on the expert data plus a perturbed-episodes phase.
+ * defaults filled in, absent from every smoke configuration, and without it
+ * the expert and SFT phases keep the keys they had before it existed; with it
+ * the SFT agent trains on the expert data plus a perturbed-episodes phase,
+ * and `search: listed` has ALFWorld's listed-search expert play the expert
+ * data (refused in one line where an environment has no such form).
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
@@ -12,9 +14,10 @@ import { Random } from "@eto/core"
 import { loadData } from "@eto/envs/alfworld/Data"
 import { makeEnvironment } from "@eto/envs/alfworld/index"
 import { Effect, Layer, Result } from "effect"
-import { decodeConfig, type ExperimentConfig, loadConfig, lookAroundOf, perturbationOf, scaleLimits } from "../src/Config"
-import { EXPERT_SEED, runExperiment, sftDataOf, type StrategyTable } from "../src/Experiment"
-import { type ExpertManifest, expertSpec, type PerturbedManifest } from "../src/Phases"
+import { rollout } from "@eto/core"
+import { decodeConfig, type ExperimentConfig, loadConfig, lookAroundOf, perturbationOf, scaleLimits, searchOf } from "../src/Config"
+import { EXPERT_SEED, runExperiment, sftDataOf, type StrategyTable, validate } from "../src/Experiment"
+import { type ExpertManifest, expertSpec, type PerturbedManifest, readTrajectories } from "../src/Phases"
 import { layerRunStore, type PhaseOutput, RunReporter, specKey, textReporter } from "../src/Runner"
 import { sftTraining } from "../src/strategies/Common"
 import { modelSettings } from "../src/Training"
@@ -41,6 +44,8 @@ describe("the expert setting", () => {
     expect([perturbationOf(looking), lookAroundOf(looking)]).toEqual([undefined, true])
     expect(lookAroundOf(Result.getOrThrow(decode({ ...base, expert: { lookAround: false, perturbedEpisodes: 1 } })))).toBe(false)
     expect(lookAroundOf(Result.getOrThrow(decode(base)))).toBe(false)
+    expect(searchOf(Result.getOrThrow(decode(base)))).toBeUndefined()
+    expect(searchOf(Result.getOrThrow(decode({ ...base, expert: { search: "listed" } })))).toBe("listed")
     for (const [expert, field] of [
       [{ perturbedEpisodes: -1 }, "expert.perturbedEpisodes"],
       [{ perturbedEpisodes: 1.5 }, "expert.perturbedEpisodes"],
@@ -49,7 +54,8 @@ describe("the expert setting", () => {
       [{ perturbedEpisodes: 1, maxMistakes: 0 }, "expert.maxMistakes"],
       [{ mistakeRate: 0.1 }, "expert.perturbedEpisodes"],
       [{ lookAround: true, keepUnsolved: true }, "expert.perturbedEpisodes"],
-      [{ lookAround: "yes" }, "expert.lookAround"]
+      [{ lookAround: "yes" }, "expert.lookAround"],
+      [{ search: "random" }, "expert.search"]
     ] as const) {
       const r = decode({ ...base, expert })
       expect(Result.isFailure(r)).toBe(true)
@@ -60,13 +66,14 @@ describe("the expert setting", () => {
     }
   })
 
-  it.effect("is absent from every shipped configuration", () =>
+  it.effect("is absent from every smoke configuration (their committed baselines predate it)", () =>
     Effect.gen(function*() {
       const dir = path.join(__dirname, "..", "src", "configs")
-      for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".json"))) {
+      for (const f of fs.readdirSync(dir).filter((x) => x.endsWith("-smoke.json"))) {
         const c = yield* loadConfig(path.join(dir, f))
         expect(perturbationOf(c), f).toBeUndefined()
         expect(lookAroundOf(c), f).toBe(false)
+        expect(searchOf(c), f).toBeUndefined()
       }
     }))
 
@@ -90,6 +97,8 @@ describe("the expert setting", () => {
       expect(specKey(spec)).toBe("09a15053ad81b041")
       expect(specKey(expertSpec(env, { split: "train", limit: 600, seed: EXPERT_SEED, lookAround: false }))).toBe("09a15053ad81b041")
       expect(specKey(expertSpec(env, { split: "train", limit: 600, seed: EXPERT_SEED, lookAround: true }))).not.toBe("09a15053ad81b041")
+      expect(specKey(expertSpec(env, { split: "train", limit: 600, seed: EXPERT_SEED, search: undefined }))).toBe("09a15053ad81b041")
+      expect(specKey(expertSpec(env, { split: "train", limit: 600, seed: EXPERT_SEED, search: "listed" }))).not.toBe("09a15053ad81b041")
       const expert: PhaseOutput<ExpertManifest> = {
         phase: "expert",
         key: specKey(spec),
@@ -137,4 +146,45 @@ describe("an experiment with perturbed expert episodes", () => {
       expect(m.played).toBe(2 * (plain![0]!.manifest as ExpertManifest).trajectories)
       expect(m.injected.valid + m.injected.repeat + m.injected.earlier).toBeGreaterThan(0)
     }))
+})
+
+describe("expert.search: listed", () => {
+  const env = makeEnvironment(Effect.runSync(loadData(undefined, (id) => Random.hashString(id) % 400 === 0)))
+  const config = (expert: object) =>
+    Result.getOrThrow(decode({ ...base, limits: { trainTasks: 6 }, evalSplits: ["seen"], expert }))
+  const table: StrategyTable = { sft: { run: () => Effect.succeed({ evaluations: [] }) } }
+  const provide = (root: string) =>
+    Effect.provide(Layer.mergeAll(layerRunStore(root), Layer.succeed(RunReporter, textReporter(() => {}, { intervalMs: 0 }))))
+
+  it.effect("has the listed-search expert play the expert data and the perturbed episodes", () =>
+    Effect.gen(function*() {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), "eto-listed-"))
+      const seen: Array<ReadonlyArray<PhaseOutput<{ readonly file: string }>>> = []
+      const recording: StrategyTable = { sft: { run: (ctx) => Effect.sync(() => (seen.push(ctx.sftData), { evaluations: [] })) } }
+      yield* runExperiment(config({ search: "listed", perturbedEpisodes: 1 }), env, recording).pipe(provide(root))
+      const [data] = seen
+      expect(data!.map((d) => d.phase)).toEqual(["expert", "expert-perturbed"])
+      const played = yield* readTrajectories(data![0]! as PhaseOutput<ExpertManifest>)
+      const tasks = played.map((t) => t.task)
+      const direct = yield* rollout(env, env.listedSearchExpert!(EXPERT_SEED), tasks, { source: { kind: "expert" } })
+      expect(played.map((t) => t.turns.map((u) => u.action))).toEqual(direct.map((t) => t.turns.map((u) => u.action)))
+      const seeded = yield* rollout(env, env.expert(EXPERT_SEED), tasks, { source: { kind: "expert" } })
+      expect(played.map((t) => t.turns.map((u) => u.action))).not.toEqual(seeded.map((t) => t.turns.map((u) => u.action)))
+      expect(played.every((t) => t.success)).toBe(true)
+      const perturbed = yield* readTrajectories(data![1]! as PhaseOutput<ExpertManifest>)
+      expect(perturbed.length).toBeGreaterThan(0)
+      expect(perturbed.every((t) => t.success)).toBe(true)
+    }))
+
+  it("is refused in one line for an environment whose expert has no listed search", () => {
+    const countingConfig = (expert: object) =>
+      Result.getOrThrow(decode({ name: "c", env: "webshop", scale: "smoke", evalSplits: ["test"], seeds: [1], strategies: [{ _tag: "sft" }], expert }))
+    const r = validate(countingConfig({ search: "listed" }), countingEnv(), table)
+    expect(Result.isFailure(r)).toBe(true)
+    const message = Result.isFailure(r) ? r.failure.message : ""
+    expect(message).toContain("expert.search")
+    expect(message).toContain("alfworld")
+    expect(message).not.toContain("\n")
+    expect(Result.isSuccess(validate(countingConfig({}), countingEnv(), table))).toBe(true)
+  })
 })

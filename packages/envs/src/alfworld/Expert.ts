@@ -11,6 +11,16 @@
  * limit) before going to where the object really is. Every reply comes with a
  * "Thought:" written from a seeded choice of phrasings.
  *
+ * The listed-search form (`makeExpert(..., { search: ... })`) never goes
+ * where only the hidden state says a thing is: to find something it has not
+ * seen it checks the receptacles that can hold it, skipping those it has
+ * already seen into, and stops at the first that holds one. Its order: the
+ * receptacle kinds that most often hold that kind of thing in the training
+ * games first (a `SearchPrior`), within a kind the order of the first
+ * observation's list. Every choice it makes then follows from the episode's
+ * text and from what the training games show, so a model trained on its
+ * episodes can make the same.
+ *
  * Replies are a pure function of (seed, task, action history): the planner
  * replays the history and re-plans exactly where the history left its plan.
  */
@@ -20,6 +30,7 @@ import { formatReply, type PolicyRequest, type PolicyShape, Random } from "@eto/
 type Rng = Random.Rng
 import { Game } from "./Game"
 import { type GoalSpec, goalSpec } from "./Goal"
+import { receptaclesOf } from "./ModelView"
 
 export interface Step {
   readonly cmd: string
@@ -79,6 +90,9 @@ class View {
   }
   receptaclesOfType(t: number): Array<number> {
     return this.firstArgs("receptacletype", t)
+  }
+  objects(): Array<number> {
+    return this.pairs("objecttype").map(([o]) => o)
   }
   objectsOfType(t: number): Array<number> {
     return this.firstArgs("objecttype", t)
@@ -223,14 +237,16 @@ class Builder {
   constructor(
     public sim: Game,
     readonly rng: Rng,
-    readonly known: Set<number>
+    readonly known: Set<number>,
+    /** The listed search's order; undefined: the seeded search. */
+    readonly listed?: ListedSearch | undefined
   ) {
     this.v = new View(sim)
   }
 
   /** An independent copy, to try an alternative from here. */
   fork(): Builder {
-    const b = new Builder(this.sim.clone(), this.rng, new Set(this.known))
+    const b = new Builder(this.sim.clone(), this.rng, new Set(this.known), this.listed)
     b.steps.push(...this.steps)
     return b
   }
@@ -271,6 +287,55 @@ class Builder {
 export interface PlanOptions {
   /** How many other plausible receptacles to check before each search ends. */
   readonly decoys: number
+  /** Search in the listed order instead (decoys unused). */
+  readonly listed?: ListedSearch | undefined
+}
+
+/**
+ * How likely a receptacle of each type (PDDL constant, "drawertype") is to
+ * hold a thing of each object type ("keychaintype") at the start of a set of
+ * games: holdings per receptacle of that type.
+ */
+export type SearchPrior = ReadonlyMap<string, ReadonlyMap<string, number>>
+
+/** The listed search of one episode: its receptacles in the first observation's order and the prior that ranks them. */
+export interface ListedSearch {
+  readonly receptacles: ReadonlyArray<number>
+  readonly prior: SearchPrior
+}
+
+/** Over `games` in their start state: per object type and receptacle type, holdings per receptacle of that type. */
+export const searchPrior = (games: Iterable<Game>): SearchPrior => {
+  const counts = new Map<string, Map<string, number>>()
+  const receptacles = new Map<string, number>()
+  for (const game of games) {
+    const v = new View(game)
+    const consts = game.rt.data.consts
+    for (const r of v.receptacles()) {
+      const rt = consts[v.typeOfReceptacle(r)]
+      if (rt !== undefined) receptacles.set(rt, (receptacles.get(rt) ?? 0) + 1)
+    }
+    for (const o of v.objects()) {
+      const ot = consts[v.typeOfObject(o)]
+      if (ot === undefined) continue
+      const row = counts.get(ot) ?? new Map<string, number>()
+      counts.set(ot, row)
+      for (const r of v.containers(o)) {
+        const rt = consts[v.typeOfReceptacle(r)]
+        if (rt !== undefined) row.set(rt, (row.get(rt) ?? 0) + 1)
+      }
+    }
+  }
+  for (const row of counts.values()) for (const [rt, n] of row) row.set(rt, n / (receptacles.get(rt) ?? 1))
+  return counts
+}
+
+/** The receptacles of `listed` in search order for object type `ot`: most often holding it first, then the listing's order. */
+const searchOrder = (v: View, listed: ListedSearch, ot: number): Array<number> => {
+  const consts = v.game.rt.data.consts
+  const row = listed.prior.get(consts[ot] ?? "")
+  const weight = (r: number) => row?.get(consts[v.typeOfReceptacle(r)] ?? "") ?? 0
+  return listed.receptacles.map((r, i) => ({ r, i, w: weight(r) })).sort((a, b) => b.w - a.w || a.i - b.i).map((x) => x.r)
 }
 
 const placesPhrase = (v: View, rng: Rng, typeOk: (rt: number) => boolean): string => {
@@ -284,6 +349,27 @@ const placesPhrase = (v: View, rng: Rng, typeOk: (rt: number) => boolean): strin
   if (picked.length === 1) return `a ${picked[0]}`
   if (picked.length === 2) return `a ${picked[0]} or a ${picked[1]}`
   return picked.slice(0, -1).map((c) => `a ${c}`).join(", ") + `, or a ${picked[picked.length - 1]}`
+}
+
+/** Goes to each receptacle of `route` in turn and opens it if it is closed. */
+const walk = (
+  b: Builder,
+  route: ReadonlyArray<number>,
+  what: { x: string; ot: number },
+  phr: { first: ReadonlyArray<string>; next: ReadonlyArray<string> },
+  extraVars: Record<string, string>
+): boolean => {
+  const v = b.v
+  const places = placesPhrase(v, b.rng, (rt) => v.typeCanContain(rt, what.ot))
+  let first = true
+  for (const r of route) {
+    const vars = { x: what.x, r: v.name(r), places, ...extraVars }
+    const thought = say(b.rng, first ? phr.first : phr.next, vars)
+    first = false
+    if (v.locOf(r) !== v.here() && !b.goTo(r, thought)) return false
+    if (!b.openIfClosed(r, say(b.rng, P.openLook, { r: v.name(r) }))) return false
+  }
+  return true
 }
 
 /**
@@ -304,6 +390,7 @@ const search = (
     return b.goTo(source, say(b.rng, P.known, { x: what.x, r: v.name(source), ...extraVars })) &&
       b.openIfClosed(source, say(b.rng, P.openLook, { r: v.name(source) }))
   }
+  if (b.listed !== undefined && b.listed.receptacles.includes(source)) return listedSearch(b, source, what, phr, extraVars)
   const candidates = b.rng.shuffle(
     v.receptacles().filter((r) =>
       r !== source && !b.known.has(r) && v.locOf(r) !== v.here() && v.locOf(r) !== v.locOf(source) &&
@@ -320,16 +407,46 @@ const search = (
     route.push(r)
   }
   route.push(source)
-  const places = placesPhrase(v, b.rng, (rt) => v.typeCanContain(rt, what.ot))
-  let first = true
-  for (const r of route) {
-    const vars = { x: what.x, r: v.name(r), places, ...extraVars }
-    const thought = say(b.rng, first ? phr.first : phr.next, vars)
-    first = false
-    if (v.locOf(r) !== v.here() && !b.goTo(r, thought)) return false
-    if (!b.openIfClosed(r, say(b.rng, P.openLook, { r: v.name(r) }))) return false
+  return walk(b, route, what, phr, extraVars)
+}
+
+/**
+ * The receptacles a listed search for a thing of `objectType` ("mugtype")
+ * checks, in order, from a game's start (the names of those that can hold it).
+ */
+export const searchRoute = (game: Game, listed: ListedSearch, objectType: string): Array<string> => {
+  const v = new View(game)
+  const ot = v.constId(objectType)
+  return searchOrder(v, listed, ot).filter((r) => v.typeCanContain(v.typeOfReceptacle(r), ot)).map((r) => v.name(r))
+}
+
+/**
+ * The listed search for `source`: the receptacles that can hold the thing, in
+ * search order (`searchOrder`), not yet seen into and not at a spot already
+ * on the way, up to `source`. Fails when one of them holds a thing of the kind
+ * searched for: a search in that order would stop there, and the plan for
+ * the thing found there is the one to make.
+ */
+const listedSearch = (
+  b: Builder,
+  source: number,
+  what: { x: string; ot: number; isMatch: (r: number) => boolean },
+  phr: { first: ReadonlyArray<string>; next: ReadonlyArray<string> },
+  extraVars: Record<string, string>
+): boolean => {
+  const v = b.v
+  const route: Array<number> = []
+  const spots = new Set<number>([v.here()])
+  for (const r of searchOrder(v, b.listed!, what.ot)) {
+    if (r === source) break
+    if (b.known.has(r) || !v.typeCanContain(v.typeOfReceptacle(r), what.ot)) continue
+    if (what.isMatch(r)) return false
+    if (spots.has(v.locOf(r))) continue
+    spots.add(v.locOf(r))
+    route.push(r)
   }
-  return true
+  route.push(source)
+  return walk(b, route, what, phr, extraVars)
 }
 
 /** Puts down a held object that the goal does not need. */
@@ -390,8 +507,8 @@ const place = (b: Builder, o: number, t: number, tname: string): boolean => {
 /** Builds one candidate plan on a fresh copy of the game; undefined if it fails. */
 type Attempt = (b: Builder) => boolean
 
-const tryPlan = (game: Game, rng: Rng, known: ReadonlySet<number>, attempt: Attempt): Array<Step> | undefined => {
-  const b = new Builder(game.clone(), rng, new Set(known))
+const tryPlan = (game: Game, rng: Rng, known: ReadonlySet<number>, attempt: Attempt, listed?: ListedSearch): Array<Step> | undefined => {
+  const b = new Builder(game.clone(), rng, new Set(known), listed)
   if (!attempt(b) || !b.sim.won) return undefined
   return b.steps
 }
@@ -486,13 +603,13 @@ export const makePlan = (game: Game, goal: GoalSpec, rng: Rng, known: ReadonlySe
   const cands = attempts(game, goal, 0)
   const order = rng.shuffle(cands.map((_, i) => i))
   for (const i of order) {
-    const plan = tryPlan(game, rng.fork(i), known, cands[i]!)
+    const plan = tryPlan(game, rng.fork(i), known, cands[i]!, options.listed)
     if (plan !== undefined && (best === undefined || plan.length < best.length)) {
       best = plan
       bestIndex = i
     }
   }
-  if (best === undefined || options.decoys <= 0) return best
+  if (best === undefined || options.decoys <= 0 || options.listed !== undefined) return best
   // the chosen plan again, with a look at other plausible places while searching
   const withDecoys = attempts(game, goal, options.decoys)[bestIndex]
   const plan = withDecoys === undefined ? undefined : tryPlan(game, rng.fork(`d${bestIndex}`), known, withDecoys)
@@ -520,7 +637,9 @@ class Tracker {
     readonly game: Game,
     readonly seed: number,
     readonly taskId: string,
-    readonly maxSteps: number
+    readonly maxSteps: number,
+    /** The listed search, or undefined. */
+    readonly listed?: ListedSearch | undefined
   ) {
     this.goal = goalSpec(game.rt.data)
   }
@@ -542,6 +661,10 @@ class Tracker {
       const budget = this.maxSteps - this.history.length
       const roll = rng.next()
       const wanted = this.history.length === 0 ? (roll < 0.1 ? 0 : roll < 0.3 ? 1 : roll < 0.6 ? 2 : roll < 0.85 ? 3 : 4) : 0
+      if (this.listed !== undefined) {
+        const listed = makePlan(this.game, this.goal, rng.fork("direct"), this.known, { decoys: 0, listed: this.listed })
+        if (listed !== undefined) return listed
+      }
       const direct = makePlan(this.game, this.goal, rng.fork("direct"), this.known, { decoys: 0 })
       if (direct !== undefined) {
         let decoys = wanted
@@ -581,8 +704,17 @@ class Tracker {
   }
 }
 
+export interface ExpertOptions {
+  /** Search in the listed order, ranked by this prior (see the module comment); absent: the seeded search. */
+  readonly searchPrior?: SearchPrior | undefined
+}
+
+/** The receptacle ids of a game in the order `initialObservation` lists them (names the game lacks are left out). */
+export const listedReceptacles = (game: Game, initialObservation: string): Array<number> =>
+  receptaclesOf(initialObservation).map((name) => game.rt.data.names.indexOf(name)).filter((id) => id >= 0)
+
 /** The expert policy over a set of games. */
-export const makeExpert = (games: ExpertGames, seed: number): PolicyShape => {
+export const makeExpert = (games: ExpertGames, seed: number, options: ExpertOptions = {}): PolicyShape => {
   const trackers = new Map<string, Array<Tracker>>()
   const LIMIT = 512
   let count = 0
@@ -603,7 +735,10 @@ export const makeExpert = (games: ExpertGames, seed: number): PolicyShape => {
         trackers.clear()
         count = 0
       }
-      best = new Tracker(game, seed, req.task.id, games.maxSteps)
+      const listed = options.searchPrior === undefined
+        ? undefined
+        : { receptacles: listedReceptacles(game, req.initialObservation), prior: options.searchPrior }
+      best = new Tracker(game, seed, req.task.id, games.maxSteps, listed)
       list.push(best)
       trackers.set(req.task.id, list)
       count++

@@ -25,7 +25,7 @@ import {
 } from "@eto/core"
 import type { EnvModule, LoadedEnvironment, LoadOptions } from "../index"
 import { type AlfworldData, loadData, type LoadedGame } from "./Data"
-import { makeExpert } from "./Expert"
+import { makeExpert, type SearchPrior, searchPrior } from "./Expert"
 import { Game, runtimeOf } from "./Game"
 import { stateNotes } from "./ModelView"
 
@@ -147,6 +147,13 @@ export const makeEnvironment = (data: AlfworldData, maxSteps: number = MAX_STEPS
     return new Game(runtimeOf(data.domain, g.data, grammar), grammar)
   }
 
+  // the listed search's prior: where things lie in the training games outside dev (computed on first use)
+  let searchPriorMemo: SearchPrior | undefined
+  const prior = (): SearchPrior => {
+    searchPriorMemo ??= searchPrior(train.filter((t) => !devIds.has(t.id)).flatMap((t) => newGame(t.id) ?? []))
+    return searchPriorMemo
+  }
+
   return {
     name: "alfworld",
     splits: SPLITS,
@@ -169,6 +176,7 @@ export const makeEnvironment = (data: AlfworldData, maxSteps: number = MAX_STEPS
         return Effect.succeed(new AlfworldEpisode(t, game, maxSteps))
       }),
     expert: (seed) => makeExpert({ newGame, maxSteps }, seed),
+    listedSearchExpert: (seed) => makeExpert({ newGame, maxSteps }, seed, { searchPrior: prior() }),
     stateNotes
   }
 }
