@@ -202,7 +202,14 @@ export const ExperimentConfig = Schema.Struct({
      * (LoadedEnvironment.structuredObservation; ScienceWorld: one-line room
      * listings); "default" (or omitted): its `compactObservation`, else the cut.
      */
-    observationView: Schema.optionalKey(Schema.Literals(["default", "structured"]))
+    observationView: Schema.optionalKey(Schema.Literals(["default", "structured"])),
+    /**
+     * "nearest": where the environment lists the actions it accepts, an
+     * action the model wrote that is not listed is replaced by the nearest
+     * listed action with the same command word (training/ActionRepair.ts);
+     * "none" (or omitted): actions go out as written, as the paper's agents'.
+     */
+    actionRepair: Schema.optionalKey(Schema.Literals(["none", "nearest"]))
   })),
   /**
    * How the expert plays its training data. Perturbed expert demonstrations

@@ -31,6 +31,7 @@ export { trainDpo } from "./training/Dpo"
 export { gae, type PpoOptions, trainPpo } from "./training/Ppo"
 export { trainSft } from "./training/Sft"
 export {
+  actingOf,
   compactObservation,
   compactTurns,
   dialogueOf,

@@ -11,7 +11,7 @@ import { Effect, Schema } from "effect"
 import type { ResolvedTraining } from "../Config"
 import type { PolicyRef } from "../Phases"
 import type { PhaseOutput, RunReporter, RunStore } from "../Runner"
-import { decodingOf, dialogueOf, instructionOf, type ModelSettings, replyFormOf, trainingModelKey, viewPolicy } from "./View"
+import { actingOf, decodingOf, dialogueOf, instructionOf, type ModelSettings, replyFormOf, trainingModelKey, viewPolicy } from "./View"
 
 export const TRAINING_VERSIONS = { sft: "1", dpo: "1", ppo: "1", dataset: "1" } as const
 
@@ -151,6 +151,7 @@ export const withCheckpointPolicy = <A, E, R>(
           maxTokens: model.maxReplyTokens,
           view: trainingModelKey(env, model),
           ...decodingOf(model),
+          ...actingOf(model),
           ...(o.temperature > 0 ? { seed: o.seed } : {})
         }
       }),

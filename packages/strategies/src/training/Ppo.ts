@@ -22,7 +22,7 @@ import {
   TRAINING_VERSIONS
 } from "./Checkpoints"
 import { actionMask, update } from "./Updates"
-import { decodingOf, instructionOf, type ModelSettings, replyFormOf, trainingModelKey, viewPolicy } from "./View"
+import { actingOf, decodingOf, instructionOf, type ModelSettings, replyFormOf, trainingModelKey, viewPolicy } from "./View"
 
 export interface PpoOptions {
   readonly training: ResolvedTraining
@@ -115,6 +115,7 @@ export const trainPpo = (
         model: trainingModelKey(env, model),
         maxReplyTokens: model.maxReplyTokens,
         ...decodingOf(model),
+        ...actingOf(model),
         ...options,
         trainTasks: options.trainTasks ?? null,
         exploreTasks: options.exploreTasks ?? null,

@@ -15,6 +15,7 @@ import { type EnvironmentShape, formatReply, parseReply, type PolicyShape, type 
 import { type EngineKind, Render } from "@eto/policy"
 import { Effect } from "effect"
 import type { ExperimentConfig } from "../Config"
+import { repairingPolicy } from "./ActionRepair"
 
 /** The model every strategy of an experiment trains, and how it generates. */
 export interface ModelSettings {
@@ -41,6 +42,8 @@ export interface ModelSettings {
   readonly stateNotes?: "none" | "env" | undefined
   /** "structured": the environment's opt-in structure-aware view (LoadedEnvironment.structuredObservation), where it has one. */
   readonly observationView?: "default" | "structured" | undefined
+  /** "nearest": an action the environment does not list is replaced by the nearest listed one (ActionRepair.ts). */
+  readonly actionRepair?: "none" | "nearest" | undefined
 }
 
 export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
@@ -58,7 +61,8 @@ export const modelSettings = (c: ExperimentConfig): ModelSettings => ({
   windows: c.model?.windows ?? "turn",
   repeatedObservations: c.model?.repeatedObservations ?? "keep",
   stateNotes: c.model?.stateNotes ?? "none",
-  observationView: c.model?.observationView ?? "default"
+  observationView: c.model?.observationView ?? "default",
+  actionRepair: c.model?.actionRepair ?? "none"
 })
 
 /** The instruction prompt the model is trained and prompted with. */
@@ -161,7 +165,11 @@ const replyFromModel = (maps: { readonly fromModel: ActionMap }, reply: string, 
 }
 
 /** A policy seeing the compact view of each request, its actions mapped back to the environment's. */
-export const viewPolicy = (env: EnvironmentShape, policy: PolicyShape, m: ModelSettings): PolicyShape => {
+export const viewPolicy = (env: EnvironmentShape, policy: PolicyShape, m: ModelSettings): PolicyShape =>
+  m.actionRepair === "nearest" ? repairingPolicy(shownPolicy(env, policy, m)) : shownPolicy(env, policy, m)
+
+/** `policy` shown the model's view of each request, its replies mapped back to the environment's actions. */
+const shownPolicy = (env: EnvironmentShape, policy: PolicyShape, m: ModelSettings): PolicyShape => {
   if (m.maxObservationChars === undefined && m.thoughts === "keep" && m.repeatedObservations === "keep" && notesOf(env, m) === undefined) return policy
   const maps = actionMapsOf(env, m)
   return {
@@ -208,6 +216,9 @@ export const trainingModelKey = (env: EnvironmentShape, m: ModelSettings) => ({
   ...(m.repeatedObservations !== "keep" ? { repeatedObservations: m.repeatedObservations } : {}),
   ...(notesOf(env, m) !== undefined ? { stateNotes: STATE_NOTES } : {})
 })
+
+/** How replies become actions beyond the view (absent when off, so they change no phase key): `model.actionRepair`. */
+export const actingOf = (m: ModelSettings): { readonly actionRepair?: "nearest" } => (m.actionRepair === "nearest" ? { actionRepair: "nearest" } : {})
 
 /** Decoding settings beyond temperature (absent when off, so they change no phase key). */
 export const decodingOf = (m: ModelSettings): { readonly noRepeatNgram?: number } => (m.noRepeatNgram > 1 ? { noRepeatNgram: m.noRepeatNgram } : {})
