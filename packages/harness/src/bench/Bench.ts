@@ -100,8 +100,23 @@ const setupNotes = (
       ? `the environment's structure-aware compact view with a budget of ${m.maxObservationChars} characters (what it keeps: ` +
         `the environment's README and the notes below)`
       : `observations cut to ${m.maxObservationChars} characters (a restated instruction at their start removed)`,
+    m.observationView === "structured" ? "the environment's structured view of its observations (`model.observationView`)" : undefined,
     m.instructionPrompt === "none" ? "no instruction prompt" : undefined,
-    m.thoughts === "drop" ? "replies without thoughts (actions only)" : undefined
+    m.thoughts === "drop" ? "replies with an empty thought" : m.thoughts === "none" ? "replies written as the action alone" : undefined,
+    m.stateNotes === "env" ? "the environment's state note after every observation (`model.stateNotes`)" : undefined,
+    m.repeatedObservations === "mark" ? "an observation identical to the one before it shown as a short mark" : undefined,
+    m.windows === "episode" ? "training windows of whole episodes" : undefined,
+    m.actionRepair === "nearest"
+      ? "an action the environment does not list as admissible goes out as the nearest listed one with the same command word (`model.actionRepair`)"
+      : undefined
+  ].filter((x) => x !== undefined)
+  const perturbed = Config.perturbationOf(c)
+  const expert = [
+    Config.lookAroundOf(c) ? "looking around wherever it arrives" : undefined,
+    Config.searchOf(c) === "listed" ? "searching in the listed order (`expert.search`)" : undefined,
+    perturbed === undefined
+      ? undefined
+      : `with ${perturbed.episodes} perturbed episode${perturbed.episodes === 1 ? "" : "s"} per task for SFT (mistake rate ${perturbed.mistakeRate})`
   ].filter((x) => x !== undefined)
   return [
     "## Setup",
@@ -111,6 +126,7 @@ const setupNotes = (
     `seeds ${c.seeds.join(", ")}; a GPT-2-style model trained from scratch (${m.nLayer ?? 4} layers, width ${m.nEmbd ?? 128}, ` +
     `${m.nHead ?? 4} heads, context ${m.nPositions ?? 512}, vocabulary ${m.vocabSize ?? 2048}) on the ${engine} engine. ` +
     `${view.length > 0 ? `Model view: ${view.join("; ")}. ` : ""}` +
+    `${expert.length > 0 ? `Expert data: the expert ${expert.join(", ")}. ` : ""}` +
     `Compute time of all phases ${(computeSeconds / 60).toFixed(1)} min (as produced, possibly by earlier or parallel runs); ` +
     `this invocation ${(wallSeconds / 60).toFixed(1)} min.`,
     "",
