@@ -183,6 +183,8 @@ export const decide = (lead: Interval, options: Omit<DecideOptions, "range"> & {
       ? "the reverse holds"
       : gap >= margin
       ? `the lead is below the required ${gap}`
+      : lead.high < 0
+      ? `the interval lies below 0 (the other ahead); one more goal keeps the lead under the ${margin}-point margin`
       : `equal within the ${margin}-point margin`
     return { verdict: "does not hold", relation, reason }
   }

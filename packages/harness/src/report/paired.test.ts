@@ -156,6 +156,14 @@ describe("paired verdicts", () => {
     // Differences of ±0.3 around 0 on 300 goals: the interval, widened by one goal's weight 100/301, lies below 1.
     const equal = comparePaired(pairsOf([1, 2], 300, (_, g) => (g % 2 === 0 ? 0.3 : -0.3)))!
     expect(equal.decision).toMatchObject({ verdict: "does not hold", reason: "equal within the 1-point margin" })
+    // B ahead by about 0.5 on 150 goals: the interval lies below 0, but one goal's weight (100/151) reaches past 0
+    // and stays under the margin, so "does not hold" without claiming the reverse.
+    const behind = comparePaired(pairsOf([1, 2], 150, (_, g) => -0.5 + (g % 2 === 0 ? 0.1 : -0.1)))!
+    expect(behind.decision).toMatchObject({
+      verdict: "does not hold",
+      relation: "below",
+      reason: "the interval lies below 0 (the other ahead); one more goal keeps the lead under the 1-point margin"
+    })
     // Every goal the same under both on 200 goals: "does not hold" (no lead).
     expect(comparePaired(pairsOf([1], 200, () => 0))!.decision.verdict).toBe("does not hold")
     // On 20 goals a bootstrap interval of [0, 0] proves little: one more goal could move the mean by 100/21.
