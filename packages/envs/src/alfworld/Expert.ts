@@ -331,12 +331,22 @@ export const searchPrior = (games: Iterable<Game>): SearchPrior => {
 }
 
 /** The receptacles of `listed` in search order for object type `ot`: most often holding it first, then the listing's order. */
-const searchOrder = (v: View, listed: ListedSearch, ot: number): Array<number> => {
+const searchOrder = (v: View, listed: ListedSearch, ot: number): ReadonlyArray<number> => {
+  // receptacle types never change in a game, so an episode's order per object type is sorted once
+  const orders = searchOrders.get(listed) ?? new Map<number, ReadonlyArray<number>>()
+  searchOrders.set(listed, orders)
+  const known = orders.get(ot)
+  if (known !== undefined) return known
   const consts = v.game.rt.data.consts
   const row = listed.prior.get(consts[ot] ?? "")
   const weight = (r: number) => row?.get(consts[v.typeOfReceptacle(r)] ?? "") ?? 0
-  return listed.receptacles.map((r, i) => ({ r, i, w: weight(r) })).sort((a, b) => b.w - a.w || a.i - b.i).map((x) => x.r)
+  const order = listed.receptacles.map((r, i) => ({ r, i, w: weight(r) })).sort((a, b) => b.w - a.w || a.i - b.i).map((x) => x.r)
+  orders.set(ot, order)
+  return order
 }
+
+/** Search orders already sorted, per episode's listed search and object type. */
+const searchOrders = new WeakMap<ListedSearch, Map<number, ReadonlyArray<number>>>()
 
 const placesPhrase = (v: View, rng: Rng, typeOk: (rt: number) => boolean): string => {
   const classes: Array<string> = []
