@@ -333,8 +333,8 @@ export const searchPrior = (games: Iterable<Game>): SearchPrior => {
 /** The receptacles of `listed` in search order for object type `ot`: most often holding it first, then the listing's order. */
 const searchOrder = (v: View, listed: ListedSearch, ot: number): ReadonlyArray<number> => {
   // receptacle types never change in a game, so an episode's order per object type is sorted once
-  const orders = searchOrders.get(listed) ?? new Map<number, ReadonlyArray<number>>()
-  searchOrders.set(listed, orders)
+  let orders = searchOrders.get(listed)
+  if (orders === undefined) searchOrders.set(listed, (orders = new Map()))
   const known = orders.get(ot)
   if (known !== undefined) return known
   const consts = v.game.rt.data.consts
